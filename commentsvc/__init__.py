@@ -1,0 +1,45 @@
+"""commentsvc: self-hosted comments, pingbacks and webmentions for any web page."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the web app: configuration, extensions, blueprints and error handlers; nothing else."""
+    from commentsvc import assets, config, database, errors, extensions, models  # noqa: F401
+    from commentsvc.api import bp as api_bp
+    from commentsvc.auth import bp as auth_bp
+    from commentsvc.feeds import bp as feeds_bp
+    from commentsvc.health import bp as health_bp
+    from commentsvc.mentions import bp as mentions_bp
+    from commentsvc.moderate import bp as moderate_bp
+    from commentsvc.widget import bp as widget_bp
+
+    instance = (overrides or {}).get("INSTANCE_PATH") or config.instance_path()
+    app = Flask(__name__, instance_path=str(instance))
+    config.load_config(app, overrides)
+    if app.config["PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+
+    extensions.db.init_app(app)
+    database.configure(app)
+    extensions.migrate.init_app(
+        app, extensions.db, directory=str(assets.migrations_dir()), render_as_batch=True
+    )
+    extensions.limiter.init_app(app)
+    extensions.oauth.init_app(app)
+    extensions.csrf.init_app(app)
+    for blueprint in (api_bp, mentions_bp, widget_bp, health_bp, feeds_bp):
+        extensions.csrf.exempt(blueprint)  # no cookies authorise these: CORS and tokens do
+        app.register_blueprint(blueprint)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(moderate_bp)
+    errors.register_error_handlers(app)
+    return app

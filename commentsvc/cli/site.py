@@ -1,0 +1,84 @@
+"""``commentsvc site add|list|update``."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask.cli import with_appcontext
+
+from commentsvc.errors import ServiceError
+from commentsvc.extensions import db
+from commentsvc.models import ModerationMode, Site
+from commentsvc.services.sites import create_site, get_site, update_site
+
+MODERATION_CHOICE = click.Choice([mode.value for mode in ModerationMode])
+
+
+def _describe(site: Site) -> str:
+    guests = "guests allowed" if site.is_guest_allowed else "no guests"
+    return f"{site.name}\t{' '.join(site.origins)}\tmoderation={site.moderation.value}\t{guests}"
+
+
+@click.group()
+def site() -> None:
+    """Manage the sites that embed the service."""
+
+
+@site.command("add")
+@click.argument("name")
+@click.option(
+    "--origin", "origins", multiple=True, required=True, help="e.g. https://blog.example.org"
+)
+@click.option("--moderation", type=MODERATION_CHOICE, default="none", show_default=True)
+@click.option("--no-guests", is_flag=True, help="Only signed-in commenters may post.")
+@with_appcontext
+def add(name: str, origins: tuple[str, ...], moderation: str, no_guests: bool) -> None:
+    """Create a site."""
+    try:
+        created = create_site(
+            name, origins, ModerationMode(moderation), is_guest_allowed=not no_guests
+        )
+    except ServiceError as error:
+        raise click.ClickException(error.detail) from error
+    db.session.commit()
+    click.echo(f"created {_describe(created)}")
+
+
+@site.command("list")
+@with_appcontext
+def list_sites() -> None:
+    """List the sites."""
+    for each in db.session.scalars(sa.select(Site).order_by(Site.name)):
+        click.echo(_describe(each))
+
+
+@site.command("update")
+@click.argument("name")
+@click.option("--origin", "origins", multiple=True, help="Replaces the origins when given.")
+@click.option("--moderation", type=MODERATION_CHOICE)
+@click.option("--guests/--no-guests", default=None)
+@click.option("--edit-window", type=click.IntRange(0, 7 * 24 * 3600), help="Seconds.")
+@with_appcontext
+def update(
+    name: str,
+    origins: tuple[str, ...],
+    moderation: str | None,
+    guests: bool | None,
+    edit_window: int | None,
+) -> None:
+    """Change a site's origins or policies."""
+    changes: dict[str, object] = {}
+    if origins:
+        changes["origins"] = list(origins)
+    if moderation:
+        changes["moderation"] = ModerationMode(moderation)
+    if guests is not None:
+        changes["is_guest_allowed"] = guests
+    if edit_window is not None:
+        changes["edit_window_seconds"] = edit_window
+    try:
+        updated = update_site(get_site(name), **changes)
+    except ServiceError as error:
+        raise click.ClickException(error.detail) from error
+    db.session.commit()
+    click.echo(f"updated {_describe(updated)}")

@@ -1,0 +1,127 @@
+"""Configuration: defaults, then an optional TOML file, then ``COMMENTSVC_*`` variables, then
+overrides, then validation. Checked once at start so that a bad setting fails loudly there."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": None,  # None: SQLite file in the instance folder
+    "REDIS_URL": None,  # None: jobs in-process, limits and cache in memory
+    "PUBLIC_URL": None,  # e.g. https://comments.example.org; None: from the request
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_POST": "5 per minute;30 per hour",
+    "FETCH_ALLOW_NETWORKS": [],
+    "FETCH_TIMEOUT_SECONDS": 10.0,
+    "FETCH_MAX_BYTES": 1_000_000,
+    "PROXY_COUNT": 0,
+    "MAX_COMMENT_LENGTH": 10_000,
+    "MAX_NAME_LENGTH": 80,
+    "MAX_REQUEST_BYTES": 64 * 1024,
+    "THREAD_PAGE_SIZE": 50,
+    "SMTP_URL": None,
+    "MAIL_FROM": "commentsvc <noreply@localhost>",
+    "JOBS_IN_PROCESS_WORKERS": 2,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,
+}
+
+# Settings that hold secrets: always strings, never logged.
+SECRET_SUFFIXES = ("SECRET_KEY", "CLIENT_SECRET", "PASSWORD", "API_KEY")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; raised at start, with what to do about it."""
+
+
+def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
+    app.config.update(DEFAULTS)
+    config_file = app.config.get("CONFIG_FILE") or _env_config_file()
+    if config_file:
+        app.config.from_file(str(config_file), load=tomllib.load, text=False)
+    app.config.from_prefixed_env("COMMENTSVC")
+    if overrides:
+        app.config.update(overrides)
+    _coerce(app)
+    _derive(app)
+
+
+def instance_path() -> str:
+    """Where the embedded database and secret live: ``COMMENTSVC_INSTANCE_PATH`` or ./instance."""
+    return str(Path(os.environ.get("COMMENTSVC_INSTANCE_PATH") or "instance").resolve())
+
+
+def _env_config_file() -> str | None:
+    return os.environ.get("COMMENTSVC_CONFIG_FILE")
+
+
+def _coerce(app: Flask) -> None:
+    """``from_prefixed_env`` JSON-decodes values: a numeric secret must become a string again."""
+    stringly = (*SECRET_SUFFIXES, "CLIENT_ID", "_URL")
+    for key, value in list(app.config.items()):
+        if key.endswith(stringly) and value is not None and not isinstance(value, str):
+            app.config[key] = str(value)
+    networks = app.config["FETCH_ALLOW_NETWORKS"]
+    if isinstance(networks, str):
+        networks = [part.strip() for part in networks.split(",") if part.strip()]
+    try:
+        app.config["FETCH_ALLOW_NETWORKS"] = [ipaddress.ip_network(n) for n in networks]
+    except ValueError as error:
+        raise ConfigError(f"COMMENTSVC_FETCH_ALLOW_NETWORKS: {error}") from error
+    if isinstance(app.config["RATELIMIT_ENABLED"], str):
+        app.config["RATELIMIT_ENABLED"] = app.config["RATELIMIT_ENABLED"].lower() in {
+            "1",
+            "true",
+            "yes",
+            "on",
+        }
+
+
+def _derive(app: Flask) -> None:
+    instance = Path(app.instance_path)
+    url = app.config["DATABASE_URL"]
+    is_embedded = not url
+    if is_embedded:
+        instance.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{instance / 'commentsvc.sqlite3'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = (
+        {"pool_pre_ping": True} if not url.startswith("sqlite") else {}
+    )
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_REQUEST_BYTES"]
+    if not app.config.get("SECRET_KEY"):
+        if app.config.get("TESTING"):
+            app.config["SECRET_KEY"] = secrets.token_urlsafe(32)
+        elif is_embedded:
+            app.config["SECRET_KEY"] = _instance_secret(instance)
+        else:
+            raise ConfigError(
+                "COMMENTSVC_SECRET_KEY is not set. Generate one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'` and set it "
+                "in the environment of every web and worker process."
+            )
+    redis_url = app.config["REDIS_URL"]
+    app.config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
+    app.config["RATELIMIT_ENABLED"] = bool(app.config["RATELIMIT_ENABLED"])
+    public_url = app.config["PUBLIC_URL"]
+    if public_url:
+        app.config["PUBLIC_URL"] = public_url.rstrip("/")
+        app.config["SESSION_COOKIE_SECURE"] = public_url.startswith("https://")
+
+
+def _instance_secret(instance: Path) -> str:
+    """The embedded default keeps a random key beside its database: per install, never shipped."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

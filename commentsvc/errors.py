@@ -1,0 +1,143 @@
+"""One error hierarchy for the whole service, rendered once as RFC 9457 problem details.
+
+Services raise these; the handlers in :func:`register_error_handlers` turn them (and any
+werkzeug HTTP error) into ``application/problem+json`` so that no client ever sees an HTML
+error page or a 500 for bad input.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from flask import Flask, Response, json, render_template, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ServiceError(Exception):
+    """Base of every error a client can cause; ``status`` and ``code`` are part of the API."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+    def to_problem(self) -> dict[str, Any]:
+        return {
+            "type": f"about:blank#{self.code}",
+            "title": self.title,
+            "status": self.status,
+            "code": self.code,
+            "detail": self.detail,
+            **self.extra,
+        }
+
+
+class InvalidInput(ServiceError):
+    status = 400
+    code = "invalid-input"
+    title = "The request is not valid"
+
+
+class Unauthorized(ServiceError):
+    status = 401
+    code = "unauthorized"
+    title = "Sign-in required"
+
+
+class Forbidden(ServiceError):
+    status = 403
+    code = "forbidden"
+    title = "Not allowed"
+
+
+class NotFound(ServiceError):
+    status = 404
+    code = "not-found"
+    title = "Not found"
+
+
+class Conflict(ServiceError):
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class PayloadTooLarge(ServiceError):
+    status = 413
+    code = "too-large"
+    title = "Request too large"
+
+
+class UnsupportedMediaType(ServiceError):
+    status = 415
+    code = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+class TooManyRequests(ServiceError):
+    status = 429
+    code = "rate-limited"
+    title = "Too many requests"
+
+
+def problem_response(problem: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    response = Response(json.dumps(problem), status=problem["status"], mimetype=PROBLEM_JSON)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _wants_html() -> bool:
+    return request.blueprint in {"moderate", "auth_pages"} and not request.is_json
+
+
+def _render(status: int, code: str, title: str, detail: str, headers: dict[str, str] | None):
+    if _wants_html():
+        body = render_template("error.html", status=status, title=title, detail=detail)
+        return Response(body, status=status, headers=headers or {}, mimetype="text/html")
+    problem = {
+        "type": f"about:blank#{code}",
+        "title": title,
+        "status": status,
+        "code": code,
+        "detail": detail,
+    }
+    return problem_response(problem, headers)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Render every client error as problem details and log it; keep 5xx generic."""
+
+    @app.errorhandler(ServiceError)
+    def _service_error(error: ServiceError):
+        log.info("client error %s %s: %s", error.status, error.code, error.detail)
+        if _wants_html():
+            return _render(error.status, error.code, error.title, error.detail, None)
+        return problem_response(error.to_problem())
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        status = error.code or 500
+        log.info("http error %s on %s %s", status, request.method, request.path)
+        code = (error.name or "error").lower().replace(" ", "-")
+        headers = dict(error.get_headers()) if status == 405 else {}
+        headers.pop("Content-Type", None)
+        detail = error.description or error.name
+        if status == 429:
+            detail = f"Too many requests ({error.description}); wait a little and try again."
+            code = "rate-limited"
+        return _render(status, code, error.name, detail, headers)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _render(500, "internal", "Internal error", "Something went wrong on our side.", None)

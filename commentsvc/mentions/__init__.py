@@ -1,0 +1,5 @@
+"""Receiving pingbacks and webmentions (the mentions issue builds it out)."""
+
+from flask import Blueprint
+
+bp = Blueprint("mentions", __name__)

@@ -1,0 +1,27 @@
+"""The data model, one module per aggregate; importing this package registers every table."""
+
+from commentsvc.models.account import Account, Identity, SiteOperator
+from commentsvc.models.comment import Comment, CommentRevision, CommentStatus
+from commentsvc.models.mention import Mention, MentionKind, MentionType, Verification
+from commentsvc.models.moderation import AuditEntry, Ban
+from commentsvc.models.site import MentionsDisplay, ModerationMode, Site
+from commentsvc.models.thread import Thread
+
+__all__ = [
+    "Account",
+    "AuditEntry",
+    "Ban",
+    "Comment",
+    "CommentRevision",
+    "CommentStatus",
+    "Identity",
+    "Mention",
+    "MentionKind",
+    "MentionType",
+    "MentionsDisplay",
+    "ModerationMode",
+    "Site",
+    "SiteOperator",
+    "Thread",
+    "Verification",
+]

@@ -1,0 +1,74 @@
+"""Commenter accounts, the provider identities linked to them, and operator roles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from commentsvc.extensions import db
+from commentsvc.models.base import UTCDateTime, utcnow
+
+
+class Account(db.Model):
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Unique when present; OAuth-only accounts may have none.
+    email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(80))
+    avatar_url: Mapped[str | None] = mapped_column(sa.String(1024))
+    website: Mapped[str | None] = mapped_column(sa.String(512))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    is_email_verified: Mapped[bool] = mapped_column(default=False)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped on sign-out everywhere / password change: every token with an older value dies.
+    token_generation: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    identities: Mapped[list[Identity]] = relationship(
+        back_populates="account", cascade="all, delete-orphan"
+    )
+    operator_roles: Mapped[list[SiteOperator]] = relationship(
+        back_populates="account", cascade="all, delete-orphan"
+    )
+
+    def operates(self, site_id: int) -> bool:
+        return any(role.site_id == site_id for role in self.operator_roles)
+
+
+class Identity(db.Model):
+    """One provider's user (``provider`` + ``subject``), linked to exactly one account."""
+
+    __tablename__ = "identity"
+    __table_args__ = (
+        sa.UniqueConstraint("provider", "subject", name="uq_identity_provider_subject"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("account.id", ondelete="CASCADE"), index=True
+    )
+    provider: Mapped[str] = mapped_column(sa.String(40))
+    subject: Mapped[str] = mapped_column(sa.String(255))
+    display_name: Mapped[str | None] = mapped_column(sa.String(80))
+    avatar_url: Mapped[str | None] = mapped_column(sa.String(1024))
+    profile_url: Mapped[str | None] = mapped_column(sa.String(1024))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    account: Mapped[Account] = relationship(back_populates="identities")
+
+
+class SiteOperator(db.Model):
+    __tablename__ = "site_operator"
+    __table_args__ = (
+        sa.UniqueConstraint("account_id", "site_id", name="uq_site_operator_account_site"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id", ondelete="CASCADE"))
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id", ondelete="CASCADE"), index=True)
+
+    account: Mapped[Account] = relationship(back_populates="operator_roles")

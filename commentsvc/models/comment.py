@@ -1,0 +1,72 @@
+"""Comments: Markdown source and its sanitised HTML, threaded by ``parent_id``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from commentsvc.extensions import db
+from commentsvc.models.account import Account
+from commentsvc.models.base import UTCDateTime, str_enum, utcnow
+from commentsvc.models.thread import Thread
+
+
+class CommentStatus(StrEnum):
+    VISIBLE = "visible"
+    PENDING = "pending"
+    SPAM = "spam"
+    DELETED = "deleted"
+
+
+class Comment(db.Model):
+    __tablename__ = "comment"
+    __table_args__ = (sa.Index("ix_comment_thread_status", "thread_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(sa.ForeignKey("thread.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("comment.id", ondelete="SET NULL"), index=True
+    )
+    depth: Mapped[int] = mapped_column(default=0)
+    account_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("account.id", ondelete="SET NULL"), index=True
+    )
+    # Guests' details, or a snapshot of the account's at posting time.
+    author_name: Mapped[str | None] = mapped_column(sa.String(80))
+    author_email: Mapped[str | None] = mapped_column(sa.String(254))
+    author_website: Mapped[str | None] = mapped_column(sa.String(512))
+    body_markdown: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[CommentStatus] = mapped_column(
+        str_enum(CommentStatus), default=CommentStatus.VISIBLE, index=True
+    )
+    # Why it was held for moderation (policy, links, blocklist, first-time...), for operators.
+    held_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    is_notify: Mapped[bool] = mapped_column(default=False)
+    ip_hash: Mapped[str] = mapped_column(sa.String(64), index=True)
+    # SHA-256 of the secret handed to a guest at posting time; proves authorship later.
+    edit_token_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    thread: Mapped[Thread] = relationship()
+    account: Mapped[Account | None] = relationship()
+
+
+class CommentRevision(db.Model):
+    """The text a comment had before an edit, by its author or an operator."""
+
+    __tablename__ = "comment_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("comment.id", ondelete="CASCADE"), index=True
+    )
+    body_markdown: Mapped[str] = mapped_column(sa.Text)
+    edited_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

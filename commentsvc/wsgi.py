@@ -1,0 +1,5 @@
+"""WSGI entry point for gunicorn and friends: ``commentsvc.wsgi:app``."""
+
+from commentsvc import create_app
+
+app = create_app()

@@ -1,0 +1,1 @@
+"""Background jobs. They import commentsvc; commentsvc names them by dotted path only."""
