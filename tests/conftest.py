@@ -201,3 +201,84 @@ def artifacts_dir() -> Path:
     """Where tests leave files for a person to look at (screenshots)."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+# ---------------------------------------------------------------- live servers and the browser
+
+
+class LiveServer:
+    """A WSGI app served on a loopback port by werkzeug, on a thread, for browsers and clients."""
+
+    def __init__(self, wsgi_app, host: str = "127.0.0.1") -> None:
+        import threading
+
+        from werkzeug.serving import make_server
+
+        self._server = make_server(host, 0, wsgi_app, threaded=True)
+        self.url = f"http://{host}:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(5)
+
+
+@pytest.fixture
+def serve() -> Iterator:
+    """``serve(wsgi_app) -> LiveServer``; every server started is stopped after the test."""
+    servers: list[LiveServer] = []
+
+    def start(wsgi_app, host: str = "127.0.0.1") -> LiveServer:
+        server = LiveServer(wsgi_app, host)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance):
+    """Real headless Chromium (Debian's), never a downloaded browser."""
+    instance = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    yield instance
+    instance.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context and page; console errors are collected on ``page.console_errors``."""
+    context = browser.new_context()
+    new_page = context.new_page()
+    errors: list[str] = []
+    new_page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    new_page.on("pageerror", lambda error: errors.append(str(error)))
+    new_page.console_errors = errors  # type: ignore[attr-defined]
+    yield new_page
+    context.close()
