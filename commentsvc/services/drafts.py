@@ -1,0 +1,21 @@
+"""A comment as submitted, validated and rendered but not yet stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CommentDraft:
+    url: str
+    body_markdown: str
+    body_html: str
+    parent_id: int | None
+    author_name: str | None
+    author_email: str | None
+    author_website: str | None
+    is_notify: bool
+    ip_hash: str
+    honeypot: str = ""
+    elapsed_ms: int | None = None
+    title: str | None = None

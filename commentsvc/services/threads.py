@@ -1,0 +1,70 @@
+"""Threads: found or created by page URL, and touched whenever what they show changes."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from commentsvc.errors import InvalidInput
+from commentsvc.extensions import db
+from commentsvc.models import Comment, CommentStatus, Mention, Site, Thread, Verification
+from commentsvc.urls import normalise_url, origin_of
+
+MAX_TITLE_LENGTH = 300
+
+
+def page_key(site: Site, url: str) -> str:
+    """The thread key of ``url``; refuses pages outside the site's origins."""
+    normal = normalise_url(url)
+    if origin_of(normal) not in site.origins:
+        raise InvalidInput(
+            f"{url!r} is not on an origin of site {site.name!r} "
+            f"(allowed: {', '.join(site.origins)}).",
+            field="url",
+        )
+    return normal
+
+
+def find_thread(site: Site, url: str) -> Thread | None:
+    return db.session.scalar(
+        sa.select(Thread).where(Thread.site_id == site.id, Thread.url == page_key(site, url))
+    )
+
+
+def get_or_create_thread(site: Site, url: str, title: str | None = None) -> Thread:
+    """The thread of a page of ``site``, created on first use (tolerates a concurrent creator)."""
+    key = page_key(site, url)
+    thread = db.session.scalar(
+        sa.select(Thread).where(Thread.site_id == site.id, Thread.url == key)
+    )
+    if thread is not None:
+        if title and not thread.title:
+            thread.title = title.strip()[:MAX_TITLE_LENGTH]
+        return thread
+    thread = Thread(
+        site_id=site.id, url=key, title=(title or "").strip()[:MAX_TITLE_LENGTH] or None
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(thread)
+    except sa.exc.IntegrityError:
+        thread = db.session.scalars(
+            sa.select(Thread).where(Thread.site_id == site.id, Thread.url == key)
+        ).one()
+    return thread
+
+
+def touch_thread(thread: Thread) -> None:
+    """Recount what readers see and bump the revision: the cache and ETags key on it."""
+    db.session.flush()
+    comments = sa.select(sa.func.count()).where(
+        Comment.thread_id == thread.id, Comment.status == CommentStatus.VISIBLE
+    )
+    mentions = sa.select(sa.func.count()).where(
+        Mention.thread_id == thread.id,
+        Mention.status == CommentStatus.VISIBLE,
+        Mention.verification == Verification.VERIFIED,
+    )
+    thread.visible_count = db.session.scalar(comments) + db.session.scalar(mentions)
+    thread.revision = Thread.revision + 1
+    db.session.flush()
+    db.session.refresh(thread, ["revision"])
