@@ -10,9 +10,10 @@ from flask import Flask
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the web app: configuration, extensions, blueprints and error handlers; nothing else."""
-    from commentsvc import assets, config, database, errors, extensions, models  # noqa: F401
+    from commentsvc import assets, config, cors, database, errors, extensions, models  # noqa: F401
     from commentsvc.api import bp as api_bp
     from commentsvc.auth import bp as auth_bp
+    from commentsvc.avatars import bp as avatars_bp
     from commentsvc.feeds import bp as feeds_bp
     from commentsvc.health import bp as health_bp
     from commentsvc.mentions import bp as mentions_bp
@@ -36,10 +37,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     extensions.limiter.init_app(app)
     extensions.oauth.init_app(app)
     extensions.csrf.init_app(app)
-    for blueprint in (api_bp, mentions_bp, widget_bp, health_bp, feeds_bp):
+    for blueprint in (api_bp, mentions_bp, widget_bp, health_bp, feeds_bp, avatars_bp):
         extensions.csrf.exempt(blueprint)  # no cookies authorise these: CORS and tokens do
         app.register_blueprint(blueprint)
     app.register_blueprint(auth_bp)
     app.register_blueprint(moderate_bp)
+    cors.init_app(app)
     errors.register_error_handlers(app)
     return app

@@ -38,6 +38,9 @@ class Comment(db.Model):
     author_name: Mapped[str | None] = mapped_column(sa.String(80))
     author_email: Mapped[str | None] = mapped_column(sa.String(254))
     author_website: Mapped[str | None] = mapped_column(sa.String(512))
+    # Snapshots taken at posting time so the hot thread read needs no join.
+    author_avatar: Mapped[str | None] = mapped_column(sa.String(1024))
+    author_provider: Mapped[str | None] = mapped_column(sa.String(40))
     body_markdown: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str] = mapped_column(sa.Text)
     status: Mapped[CommentStatus] = mapped_column(

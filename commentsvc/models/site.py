@@ -43,6 +43,8 @@ class Site(db.Model):
         str_enum(MentionsDisplay), default=MentionsDisplay.SEPARATE
     )
     is_gravatar_enabled: Mapped[bool] = mapped_column(default=False)
+    # Bumped by every policy change: cached thread renderings include the site's settings.
+    revision: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:

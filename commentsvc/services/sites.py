@@ -48,7 +48,8 @@ def create_site(
 
 
 def update_site(site: Site, **changes: object) -> Site:
-    """Apply the given policy changes (already typed by the caller)."""
+    """Apply the given policy changes (already typed by the caller); the only way to change a
+    site, because it bumps the revision that cached thread renderings key on."""
     if "origins" in changes:
         origins = changes.pop("origins")
         if not origins:
@@ -58,5 +59,6 @@ def update_site(site: Site, **changes: object) -> Site:
         if not hasattr(Site, field):
             raise InvalidInput(f"Sites have no setting {field!r}.")
         setattr(site, field, value)
+    site.revision = (site.revision or 0) + 1
     db.session.flush()
     return site

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: e3b1cf0d9f50
+Revision ID: b8e896966779
 Revises: 
-Create Date: 2026-11-25 17:48:25.230064
+Create Date: 2026-11-25
 
 """
 from alembic import op
@@ -10,9 +10,11 @@ import sqlalchemy as sa
 
 import commentsvc.models.base
 
+import commentsvc.models.base
+
 
 # revision identifiers, used by Alembic.
-revision = 'e3b1cf0d9f50'
+revision = 'b8e896966779'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -48,6 +50,7 @@ def upgrade():
     sa.Column('providers', sa.JSON(), nullable=False),
     sa.Column('mentions_display', sa.Enum('separate', 'inline', name='mentionsdisplay', native_enum=False, length=16), nullable=False),
     sa.Column('is_gravatar_enabled', sa.Boolean(), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('created_at', commentsvc.models.base.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_site')),
     sa.UniqueConstraint('name', name=op.f('uq_site_name'))
@@ -136,6 +139,8 @@ def upgrade():
     sa.Column('author_name', sa.String(length=80), nullable=True),
     sa.Column('author_email', sa.String(length=254), nullable=True),
     sa.Column('author_website', sa.String(length=512), nullable=True),
+    sa.Column('author_avatar', sa.String(length=1024), nullable=True),
+    sa.Column('author_provider', sa.String(length=40), nullable=True),
     sa.Column('body_markdown', sa.Text(), nullable=False),
     sa.Column('body_html', sa.Text(), nullable=False),
     sa.Column('status', sa.Enum('visible', 'pending', 'spam', 'deleted', name='commentstatus', native_enum=False, length=16), nullable=False),

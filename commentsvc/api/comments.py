@@ -1,0 +1,127 @@
+"""Posting a comment, and its author editing or deleting it within the site's window."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Response, current_app, request
+
+from commentsvc.api import bp
+from commentsvc.api.input import field, json_object
+from commentsvc.auth.tokens import current_account
+from commentsvc.clientip import client_ip, ip_hash
+from commentsvc.errors import InvalidInput
+from commentsvc.extensions import db, limiter
+from commentsvc.jobs import enqueue
+from commentsvc.markup import render_markdown
+from commentsvc.models import CommentStatus
+from commentsvc.services.accounts import normalise_email
+from commentsvc.services.comments import (
+    delete_comment,
+    edit_comment,
+    editable_until,
+    post_comment,
+)
+from commentsvc.services.drafts import CommentDraft
+from commentsvc.services.sites import get_site
+from commentsvc.services.thread_view import comment_node, isoformat
+
+
+def _post_limit() -> str:
+    return current_app.config["RATELIMIT_POST"]
+
+
+def _poster_key() -> str:
+    """Signed-in commenters are limited per account, wherever they post from."""
+    account = current_account()
+    return f"account:{account.id}" if account else f"ip:{client_ip()}"
+
+
+def _body(data: dict[str, Any]) -> tuple[str, str]:
+    source = field(data, "body", str, required=True)
+    limit = current_app.config["MAX_COMMENT_LENGTH"]
+    if len(source) > limit:
+        raise InvalidInput(f"A comment has at most {limit} characters.", field="body")
+    html = render_markdown(source)
+    if not html:
+        raise InvalidInput("The comment is empty.", field="body")
+    return source, html
+
+
+def _website(data: dict[str, Any]) -> str | None:
+    website = field(data, "website", str, max_length=512)
+    if website is None:
+        return None
+    if "://" not in website:
+        website = f"https://{website}"
+    parts = urlsplit(website)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or " " in website:
+        raise InvalidInput("The website must be an http(s) address.", field="website")
+    return website
+
+
+def _draft(data: dict[str, Any], source: str, html: str) -> CommentDraft:
+    name_limit = current_app.config["MAX_NAME_LENGTH"]
+    email = field(data, "email", str, max_length=254)
+    try:
+        email = normalise_email(email) if email else None
+    except InvalidInput as error:
+        raise InvalidInput(error.detail, field="email") from error
+    is_notify = bool(field(data, "notify", bool))
+    if is_notify and not email and current_account() is None:
+        raise InvalidInput("Give an email address to be told of replies.", field="email")
+    return CommentDraft(
+        url=field(data, "url", str, required=True, max_length=2048),
+        body_markdown=source,
+        body_html=html,
+        parent_id=field(data, "parent", int),
+        author_name=field(data, "name", str, max_length=name_limit),
+        author_email=email,
+        author_website=_website(data),
+        is_notify=is_notify,
+        ip_hash=ip_hash(),
+        honeypot=field(data, "hp", str, max_length=1000) or "",
+        elapsed_ms=field(data, "elapsed_ms", int),
+        title=field(data, "title", str, max_length=1000),
+    )
+
+
+@bp.post("/sites/<site_name>/comments")
+@limiter.limit(_post_limit, key_func=_poster_key)
+def create_comment(site_name: str) -> tuple[dict[str, Any], int]:
+    data = json_object(request)
+    site = get_site(site_name)
+    source, html = _body(data)
+    posted = post_comment(site, _draft(data, source, html), current_account())
+    comment = posted.comment
+    db.session.commit()
+    if comment.status == CommentStatus.VISIBLE and comment.parent_id is not None:
+        enqueue("workers.notify.notify_reply", comment.id)
+    document = comment_node(comment)
+    document["editable_until"] = isoformat(editable_until(comment))
+    if posted.edit_token:
+        document["edit_token"] = posted.edit_token
+    return document, 201 if comment.status == CommentStatus.VISIBLE else 202
+
+
+def _edit_token() -> str | None:
+    return request.headers.get("X-Edit-Token") or None
+
+
+@bp.patch("/comments/<int:comment_id>")
+def update_comment(comment_id: int) -> dict[str, Any]:
+    data = json_object(request)
+    source, _ = _body(data)
+    comment = edit_comment(comment_id, source, current_account(), _edit_token())
+    db.session.commit()
+    document = comment_node(comment)
+    document["editable_until"] = isoformat(editable_until(comment))
+    return document
+
+
+@bp.delete("/comments/<int:comment_id>")
+def remove_comment(comment_id: int) -> Response:
+    delete_comment(comment_id, current_account(), _edit_token())
+    db.session.commit()
+    return Response(status=204)

@@ -1,0 +1,49 @@
+"""Reading JSON request bodies strictly: the right media type, an object, typed fields."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from flask import Request
+
+from commentsvc.errors import InvalidInput, UnsupportedMediaType
+
+T = TypeVar("T")
+
+
+def json_object(request: Request) -> dict[str, Any]:
+    """The body as a JSON object, or a 4xx that says what is wrong with it."""
+    if not request.is_json:
+        raise UnsupportedMediaType(
+            "Send the request body as JSON (Content-Type: application/json)."
+        )
+    data = request.get_json(silent=True)
+    if data is None:
+        raise InvalidInput("The request body is not valid JSON.")
+    if not isinstance(data, dict):
+        raise InvalidInput("The request body must be a JSON object.")
+    return data
+
+
+def field(
+    data: dict[str, Any],
+    name: str,
+    kind: type[T],
+    *,
+    required: bool = False,
+    max_length: int | None = None,
+) -> T | None:
+    """``data[name]`` checked to be of ``kind`` (strings stripped, empty strings as missing)."""
+    value = data.get(name)
+    if isinstance(value, str) and kind is str:
+        value = value.strip() or None
+    if value is None:
+        if required:
+            raise InvalidInput(f"'{name}' is required.", field=name)
+        return None
+    # bool is an int in Python; a JSON true is not an id.
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise InvalidInput(f"'{name}' must be a {kind.__name__}.", field=name)
+    if max_length is not None and isinstance(value, str) and len(value) > max_length:
+        raise InvalidInput(f"'{name}' is longer than {max_length} characters.", field=name)
+    return value

@@ -1,0 +1,78 @@
+"""Reading threads and counts: the hot path, answered from revision-keyed caches."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Response, current_app, request
+
+from commentsvc.api import bp
+from commentsvc.errors import InvalidInput, NotFound
+from commentsvc.extensions import db
+from commentsvc.models import Site, Thread
+from commentsvc.services import thread_view
+from commentsvc.services.threads import page_key
+from commentsvc.urls import normalise_url, origin_of
+
+MAX_PAGE_SIZE = 200
+MAX_COUNT_URLS = 100
+
+
+def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise InvalidInput(f"'{name}' must be a whole number from {low} to {high}.", field=name)
+    return int(raw)
+
+
+def _accepts_gzip() -> bool:
+    return "gzip" in request.headers.get("Accept-Encoding", "").lower()
+
+
+@bp.get("/sites/<site_name>/thread")
+def read_thread(site_name: str) -> Response:
+    url = request.args.get("url")
+    if not url:
+        raise InvalidInput("Give the page with ?url=PAGE-URL.", field="url")
+    url_key = normalise_url(url)
+    after = _int_arg("after", None, 1, 2**62)
+    default_limit = current_app.config["THREAD_PAGE_SIZE"]
+    limit = _int_arg("limit", default_limit, 1, MAX_PAGE_SIZE)
+    state = thread_view.thread_state(site_name, url_key)
+    if state is None:
+        raise NotFound(f"There is no site named {site_name!r}.")
+    site = thread_view.site_view(state)
+    if origin_of(url_key) not in site.origins:
+        raise InvalidInput(f"{url!r} is not on an origin of site {site_name!r}.", field="url")
+    etag = thread_view.page_etag(state, after, limit)
+    headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+    if etag in request.headers.get("If-None-Match", ""):
+        return Response(status=304, headers=headers)
+    page = thread_view.render_page(state, site, url_key, after, limit)
+    body = page.body
+    if len(body) >= thread_view.GZIP_MIN_BYTES and _accepts_gzip():
+        body = page.gzipped()
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, headers=headers, mimetype="application/json")
+
+
+@bp.get("/sites/<site_name>/counts")
+def read_counts(site_name: str) -> dict[str, int]:
+    urls = request.args.getlist("url")
+    if not urls:
+        raise InvalidInput("Give one or more pages with ?url=A&url=B.", field="url")
+    if len(urls) > MAX_COUNT_URLS:
+        raise InvalidInput(f"Ask for at most {MAX_COUNT_URLS} pages at once.", field="url")
+    site = db.session.scalar(sa.select(Site).where(Site.name == site_name))
+    if site is None:
+        raise NotFound(f"There is no site named {site_name!r}.")
+    keys = {url: page_key(site, url) for url in urls}
+    counts = dict(
+        db.session.execute(
+            sa.select(Thread.url, Thread.visible_count).where(
+                Thread.site_id == site.id, Thread.url.in_(set(keys.values()))
+            )
+        ).all()
+    )
+    return {url: counts.get(key, 0) for url, key in keys.items()}

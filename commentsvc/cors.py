@@ -1,0 +1,57 @@
+"""CORS for the JSON API: only the origins of registered sites may read it from a browser."""
+
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+from flask import Flask, Response, current_app, request
+
+from commentsvc.extensions import db
+from commentsvc.models import Site
+
+ALLOWED_HEADERS = "Content-Type, Authorization, X-Edit-Token"
+ALLOWED_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
+_ALL_ORIGINS_TTL = 30.0
+
+
+def _site_origins(site_name: str) -> set[str]:
+    origins = db.session.scalar(sa.select(Site.origins).where(Site.name == site_name))
+    return set(origins or ())
+
+
+def _all_origins() -> set[str]:
+    """Every site's origins, for endpoints not tied to one site (``/api/me``, edits)."""
+    cached = current_app.extensions.get("commentsvc.cors_origins")
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    origins: set[str] = set()
+    for site_origins in db.session.scalars(sa.select(Site.origins)):
+        origins.update(site_origins or ())
+    current_app.extensions["commentsvc.cors_origins"] = (
+        time.monotonic() + _ALL_ORIGINS_TTL,
+        origins,
+    )
+    return origins
+
+
+def _add_cors_headers(response: Response) -> Response:
+    origin = request.headers.get("Origin")
+    if not origin or not request.path.startswith("/api/"):
+        return response
+    response.vary.add("Origin")
+    site_name = (request.view_args or {}).get("site_name")
+    allowed = _site_origins(site_name) if site_name else _all_origins()
+    if origin not in allowed:
+        return response
+    response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Access-Control-Expose-Headers"] = "ETag, Location, Retry-After"
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+        response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+        response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_add_cors_headers)

@@ -1,0 +1,306 @@
+"""The thread as readers see it, built from two queries and kept per thread revision.
+
+This is the hot path (every page view). A snapshot of a thread is built once per revision
+(``Thread.revision`` moves on every visible change) and pages of it are serialised once; the
+per-request work is one small query that finds the site's and the thread's revisions.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+from bisect import bisect_right
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from flask import current_app
+
+from commentsvc.auth.providers import enabled_providers
+from commentsvc.extensions import db
+from commentsvc.models import Comment, CommentStatus, Mention, Site, Thread, Verification
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+FORMAT_VERSION = 1  # bump when the JSON shape changes: old ETags must not match
+GZIP_MIN_BYTES = 1024
+
+
+class LRU(Generic[K, V]):
+    """A small thread-safe least-recently-used map (gunicorn threads share a process)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class SiteView:
+    id: int
+    revision: int
+    name: str
+    origins: frozenset[str]
+    public: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ThreadState:
+    """What one query tells about a request: enough to answer 304 or hit the cache."""
+
+    site_id: int
+    site_revision: int
+    thread_id: int | None
+    thread_revision: int
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    thread: dict[str, Any]
+    roots: list[dict[str, Any]]
+    root_ids: list[int]
+    mentions: list[dict[str, Any]]
+
+
+@dataclass
+class RenderedPage:
+    etag: str
+    body: bytes
+    _gzipped: bytes | None = None
+
+    def gzipped(self) -> bytes:
+        if self._gzipped is None:
+            self._gzipped = gzip.compress(self.body, compresslevel=6)
+        return self._gzipped
+
+
+class ThreadCache:
+    """Per-app caches; keys carry revisions, so a write never needs to evict anything."""
+
+    def __init__(self) -> None:
+        self.sites: LRU[tuple[int, int], SiteView] = LRU(256)
+        self.snapshots: LRU[tuple[int, int], Snapshot] = LRU(256)
+        self.pages: LRU[str, RenderedPage] = LRU(1024)
+
+
+def _cache() -> ThreadCache:
+    return current_app.extensions.setdefault("commentsvc.thread_cache", ThreadCache())
+
+
+def isoformat(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # Core queries on SQLite bypass the column type's conversion
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def thread_state(site_name: str, url_key: str) -> ThreadState | None:
+    """One query: the site's id and revision, and the thread's (if the page has one)."""
+    row = db.session.execute(
+        sa.select(Site.id, Site.revision, Thread.id, Thread.revision)
+        .select_from(Site)
+        .outerjoin(Thread, sa.and_(Thread.site_id == Site.id, Thread.url == url_key))
+        .where(Site.name == site_name)
+    ).first()
+    if row is None:
+        return None
+    return ThreadState(row[0], row[1], row[2], row[3] or 0)
+
+
+def site_public(site: Site) -> dict[str, Any]:
+    """The site settings the widget needs to draw its form."""
+    return {
+        "name": site.name,
+        "guests": site.is_guest_allowed,
+        "moderation": site.moderation.value,
+        "edit_window": site.edit_window_seconds,
+        "max_depth": site.max_depth,
+        "mentions_display": site.mentions_display.value,
+        "providers": [{"id": p.id, "name": p.name} for p in enabled_providers(site)],
+    }
+
+
+def site_view(state: ThreadState) -> SiteView:
+    key = (state.site_id, state.site_revision)
+    view = _cache().sites.get(key)
+    if view is None:
+        site = db.session.get(Site, state.site_id)
+        view = SiteView(
+            site.id, site.revision, site.name, frozenset(site.origins), site_public(site)
+        )
+        _cache().sites.put(key, view)
+    return view
+
+
+_COMMENT_COLUMNS = (
+    Comment.id,
+    Comment.parent_id,
+    Comment.depth,
+    Comment.author_name,
+    Comment.author_website,
+    Comment.author_avatar,
+    Comment.author_provider,
+    Comment.body_html,
+    Comment.status,
+    Comment.created_at,
+    Comment.edited_at,
+)
+
+
+def comment_node(row: sa.Row | Comment) -> dict[str, Any]:
+    """A comment in the thread JSON shape, from a Core row or an ORM object alike."""
+    is_deleted = row.status == CommentStatus.DELETED
+    return {
+        "id": row.id,
+        "parent": row.parent_id,
+        "depth": row.depth,
+        "author": {
+            "name": None if is_deleted else row.author_name,
+            "avatar": None if is_deleted else row.author_avatar,
+            "url": None if is_deleted else row.author_website,
+            "provider": None if is_deleted else row.author_provider,
+        },
+        "html": "" if is_deleted else row.body_html,
+        "created": isoformat(row.created_at),
+        "edited": isoformat(row.edited_at),
+        "status": CommentStatus(row.status).value,
+        "replies": [],
+    }
+
+
+def _prune_deleted(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Deleted comments stay only as placeholders that keep replies in their place."""
+    kept = []
+    for node in nodes:
+        node["replies"] = _prune_deleted(node["replies"])
+        if node["status"] != CommentStatus.DELETED.value or node["replies"]:
+            kept.append(node)
+    return kept
+
+
+def _comment_tree(thread_id: int) -> list[dict[str, Any]]:
+    rows = db.session.execute(
+        sa.select(*_COMMENT_COLUMNS)
+        .where(
+            Comment.thread_id == thread_id,
+            Comment.status.in_([CommentStatus.VISIBLE, CommentStatus.DELETED]),
+        )
+        .order_by(Comment.id)
+    )
+    nodes: dict[int, dict[str, Any]] = {}
+    roots: list[dict[str, Any]] = []
+    for row in rows:
+        node = comment_node(row)
+        nodes[row.id] = node
+        parent = nodes.get(row.parent_id) if row.parent_id else None
+        # A reply whose parent is hidden (pending, spam) shows at the top level for now.
+        (parent["replies"] if parent else roots).append(node)
+    return _prune_deleted(roots)
+
+
+def _mention_list(thread_id: int) -> list[dict[str, Any]]:
+    mentions = db.session.scalars(
+        sa.select(Mention)
+        .where(
+            Mention.thread_id == thread_id,
+            Mention.verification == Verification.VERIFIED,
+            Mention.status == CommentStatus.VISIBLE,
+        )
+        .order_by(Mention.created_at, Mention.id)
+    )
+    return [
+        {
+            "id": mention.id,
+            "kind": mention.kind.value,
+            "type": mention.type.value,
+            "source": mention.source,
+            "title": mention.title,
+            "excerpt": mention.excerpt,
+            "author": (
+                {
+                    "name": mention.author_name,
+                    "url": mention.author_url,
+                    "photo": mention.author_photo,
+                }
+                if mention.author_name or mention.author_url
+                else None
+            ),
+            "created": isoformat(mention.published_at or mention.created_at),
+        }
+        for mention in mentions
+    ]
+
+
+def snapshot(state: ThreadState, url_key: str) -> Snapshot:
+    if state.thread_id is None:
+        return Snapshot({"id": None, "url": url_key, "title": None, "count": 0}, [], [], [])
+    key = (state.thread_id, state.thread_revision)
+    cached = _cache().snapshots.get(key)
+    if cached is None:
+        thread = db.session.get(Thread, state.thread_id)
+        roots = _comment_tree(thread.id)
+        cached = Snapshot(
+            {
+                "id": thread.id,
+                "url": thread.url,
+                "title": thread.title,
+                "count": thread.visible_count,
+            },
+            roots,
+            [root["id"] for root in roots],
+            _mention_list(thread.id),
+        )
+        _cache().snapshots.put(key, cached)
+    return cached
+
+
+def page_etag(state: ThreadState, after: int | None, limit: int) -> str:
+    return (
+        f'"v{FORMAT_VERSION}-s{state.site_id}.{state.site_revision}'
+        f'-t{state.thread_id or 0}.{state.thread_revision}-a{after or 0}-l{limit}"'
+    )
+
+
+def render_page(
+    state: ThreadState, site: SiteView, url_key: str, after: int | None, limit: int
+) -> RenderedPage:
+    """One page of the thread as JSON bytes, serialised once per revision."""
+    etag = page_etag(state, after, limit)
+    page = _cache().pages.get(etag)
+    if page is not None:
+        return page
+    shot = snapshot(state, url_key)
+    start = bisect_right(shot.root_ids, after) if after else 0
+    roots = shot.roots[start : start + limit]
+    has_more = start + limit < len(shot.roots)
+    document = {
+        "thread": shot.thread,
+        "site": site.public,
+        "comments": roots,
+        "mentions": shot.mentions if not after else [],
+        "next": str(roots[-1]["id"]) if has_more and roots else None,
+        "total_top_level": len(shot.roots),
+    }
+    body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+    page = RenderedPage(etag, body)
+    _cache().pages.put(etag, page)
+    return page
