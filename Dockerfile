@@ -1,0 +1,53 @@
+# One image for every process of commentsvc: the web app (the default command), the workers and
+# the schema migrations.
+#
+#   docker build -t commentsvc .
+#   docker run --rm -v commentsvc-data:/var/lib/commentsvc commentsvc commentsvc db upgrade
+#   docker run -d -p 8000:8000 -v commentsvc-data:/var/lib/commentsvc commentsvc
+#   docker run -d -e COMMENTSVC_REDIS_URL=redis://... commentsvc commentsvc worker
+#
+# With no settings it runs the embedded default: SQLite and a generated secret key in the
+# instance volume (run `commentsvc db upgrade` once first, as above). Production sets
+# COMMENTSVC_DATABASE_URL (PostgreSQL: psycopg is installed), COMMENTSVC_REDIS_URL and
+# COMMENTSVC_SECRET_KEY, and runs `commentsvc db upgrade` once per release, not per container.
+# WEB_CONCURRENCY sets gunicorn's worker processes. The HEALTHCHECK probes the web app: turn it
+# off for worker containers (compose: `healthcheck: {disable: true}`).
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    COMMENTSVC_INSTANCE_PATH=/var/lib/commentsvc \
+    WEB_CONCURRENCY=2
+
+# A fixed numeric id, so that orchestrators can check runAsNonRoot.
+RUN useradd --system --user-group --uid 10001 --no-log-init \
+        --home-dir /var/lib/commentsvc --create-home --shell /usr/sbin/nologin commentsvc
+
+WORKDIR /build
+
+# Dependencies in their own layer, rebuilt only when setup.cfg changes: the runtime requirements
+# and the postgres extra, read from setup.cfg so that they are listed in one place.
+COPY setup.cfg pyproject.toml ./
+RUN python -c "import configparser; c = configparser.ConfigParser(); c.read('setup.cfg'); \
+lines = c['options']['install_requires'].splitlines() + c['options.extras_require']['postgres'].splitlines(); \
+print('\n'.join(s for s in (line.strip() for line in lines) if s and not s.startswith('#')))" \
+        > requirements.txt \
+    && pip install --no-cache-dir --requirement requirements.txt
+
+# The service itself (.dockerignore lets in only what ships), installed as a regular package.
+COPY . .
+RUN pip install --no-cache-dir --no-deps . \
+    && rm -rf /build
+
+WORKDIR /var/lib/commentsvc
+VOLUME ["/var/lib/commentsvc"]
+USER 10001:10001
+EXPOSE 8000
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--worker-tmp-dir", "/dev/shm", \
+     "--access-logfile", "-", "commentsvc.wsgi:app"]
