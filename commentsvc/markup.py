@@ -9,7 +9,7 @@ from markdown_it import MarkdownIt
 
 ALLOWED_TAGS = frozenset(
     {
-        "a", "p", "br", "hr", "em", "strong", "del", "code", "pre", "blockquote",
+        "a", "p", "br", "hr", "em", "strong", "del", "s", "code", "pre", "blockquote",
         "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6",
     }
 )  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +27,8 @@ from commentsvc.services.comments import (
 from commentsvc.services.drafts import CommentDraft
 from commentsvc.services.sites import get_site
 from commentsvc.services.thread_view import comment_node, isoformat
+
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
 def _post_limit() -> str:
@@ -53,10 +56,15 @@ def _website(data: dict[str, Any]) -> str | None:
     website = field(data, "website", str, max_length=512)
     if website is None:
         return None
-    if "://" not in website:
+    if not _SCHEME.match(website):
         website = f"https://{website}"
-    parts = urlsplit(website)
-    if parts.scheme not in {"http", "https"} or not parts.netloc or " " in website:
+    try:
+        parts = urlsplit(website)
+        is_valid = parts.scheme.lower() in {"http", "https"} and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        is_valid = False
+    if not is_valid or any(c.isspace() for c in website):
         raise InvalidInput("The website must be an http(s) address.", field="website")
     return website
 

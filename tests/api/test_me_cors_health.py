@@ -1,0 +1,105 @@
+"""/api/me, CORS for the site's origins only, and the health probes."""
+
+from __future__ import annotations
+
+from commentsvc.auth.tokens import issue_token
+from commentsvc.extensions import db
+from commentsvc.services.accounts import create_account, grant_operator
+from tests.api.conftest import PAGE
+
+
+def test_me_as_guest(client) -> None:
+    assert client.get("/api/me").json == {"authenticated": False}
+
+
+def test_me_with_a_bearer_token(client, site) -> None:
+    account = create_account("op@example.org", "Op", "long enough password")
+    grant_operator(account, "blog")
+    db.session.commit()
+    token, _ = issue_token(account)
+    document = client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).json
+    assert document["authenticated"] is True
+    assert document["account"]["name"] == "Op"
+    assert document["account"]["operator_of"] == ["blog"]
+
+
+def test_me_with_a_forged_token_is_a_guest(client) -> None:
+    headers = {"Authorization": "Bearer forged.token.value"}
+    assert client.get("/api/me", headers=headers).json == {"authenticated": False}
+
+
+def test_signed_in_comment_carries_the_account(client, site) -> None:
+    account = create_account("ann@example.org", "Ann Account", "long enough password")
+    db.session.commit()
+    token, _ = issue_token(account)
+    response = client.post(
+        "/api/sites/blog/comments",
+        json={"url": PAGE, "body": "as me", "name": "ignored"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 201
+    assert response.json["author"]["name"] == "Ann Account"
+    assert response.json["author"]["provider"] == "site"
+    assert "edit_token" not in response.json
+    edit = client.patch(
+        f"/api/comments/{response.json['id']}",
+        json={"body": "edited"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert edit.status_code == 200
+
+
+def test_cors_allows_the_site_origin_only(client, site) -> None:
+    query = {"url": PAGE}
+    allowed = client.get(
+        "/api/sites/blog/thread", query_string=query, headers={"Origin": "https://blog.example.org"}
+    )
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://blog.example.org"
+    assert "Origin" in allowed.headers["Vary"]
+    foreign = client.get(
+        "/api/sites/blog/thread", query_string=query, headers={"Origin": "https://evil.example"}
+    )
+    assert "Access-Control-Allow-Origin" not in foreign.headers
+
+
+def test_cors_preflight_for_posting(client, site) -> None:
+    response = client.options(
+        "/api/sites/blog/comments",
+        headers={
+            "Origin": "https://blog.example.org",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, authorization",
+        },
+    )
+    assert response.status_code == 200
+    assert "Authorization" in response.headers["Access-Control-Allow-Headers"]
+    assert "POST" in response.headers["Access-Control-Allow-Methods"]
+
+
+def test_health_and_readiness(client) -> None:
+    assert client.get("/healthz").json == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json["checks"] == {"database": True, "queue": True}
+
+
+def test_readiness_reports_an_unreachable_queue(app_config, tmp_path) -> None:
+    from tests.conftest import free_port, make_app
+
+    app_config["REDIS_URL"] = f"redis://127.0.0.1:{free_port()}/0"
+    application = make_app(app_config)
+    response = application.test_client().get("/readyz")
+    assert response.status_code == 503 and response.json["checks"]["queue"] is False
+
+
+def test_avatar_is_served_without_third_parties(client) -> None:
+    response = client.get("/avatar/0123456789abcdef0123.svg")
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    assert "http" not in response.get_data(as_text=True).replace("http://www.w3.org/2000/svg", "")
+    assert client.get("/avatar/<script>.svg").status_code == 404
+
+
+def test_unknown_route_and_method_get_problem_details(client) -> None:
+    missing = client.get("/api/nothing")
+    assert missing.status_code == 404 and missing.content_type == "application/problem+json"
+    wrong = client.put("/api/sites/blog/comments")
+    assert wrong.status_code == 405 and "Allow" in wrong.headers

@@ -1,0 +1,53 @@
+"""Thread keys: one spelling per page."""
+
+from __future__ import annotations
+
+import pytest
+
+from commentsvc.errors import InvalidInput
+from commentsvc.urls import normalise_origin, normalise_url
+
+
+@pytest.mark.parametrize(
+    ("given", "key"),
+    [
+        ("HTTPS://Blog.Example.ORG/Post", "https://blog.example.org/Post"),
+        ("https://blog.example.org:443/p", "https://blog.example.org/p"),
+        ("http://blog.example.org:80/p", "http://blog.example.org/p"),
+        ("http://blog.example.org:8080/p", "http://blog.example.org:8080/p"),
+        ("https://blog.example.org", "https://blog.example.org/"),
+        ("https://blog.example.org/p#comments", "https://blog.example.org/p"),
+        (
+            "https://blog.example.org/p?utm_source=x&utm_medium=y&id=3",
+            "https://blog.example.org/p?id=3",
+        ),
+        ("https://blog.example.org/p?fbclid=abc&gclid=def", "https://blog.example.org/p"),
+        ("https://blog.example.org./p", "https://blog.example.org/p"),
+        ("http://[::1]:8000/p", "http://[::1]:8000/p"),
+    ],
+)
+def test_normalise_url(given: str, key: str) -> None:
+    assert normalise_url(given) == key
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "   ",
+        "/relative",
+        "ftp://x.example/",
+        "javascript:alert(1)",
+        "http://",
+        "http://x:99999/",
+    ],
+)
+def test_normalise_url_refuses(bad: str) -> None:
+    with pytest.raises(InvalidInput):
+        normalise_url(bad)
+
+
+def test_origin_has_no_path() -> None:
+    assert normalise_origin("HTTPS://Blog.example.org/") == "https://blog.example.org"
+    with pytest.raises(InvalidInput):
+        normalise_origin("https://blog.example.org/blog")
