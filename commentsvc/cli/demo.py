@@ -1,13 +1,131 @@
-"""``commentsvc demo`` (the widget issue builds it out)."""
+"""``commentsvc demo``: the service on the embedded default plus a sample blog that embeds it.
+
+The blog runs on its own port, hence its own origin, so the demo crosses origins the way a
+real site and its comment service do (CORS, the widget's isolation, sign-in pop-ups). Both
+run on werkzeug servers in this one process, on threads; Ctrl-C stops them.
+"""
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
+
 import click
+from flask import Flask, abort, render_template, request
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from commentsvc import assets
+from commentsvc.errors import NotFound
+from commentsvc.extensions import db
+from commentsvc.models import Site
+from commentsvc.services.sites import create_site, get_site, update_site
+
+DEMO_SITE = "demo"
+HOST = "127.0.0.1"  # loopback only: the demo has no secrets worth exposing, but no limits either
+
+
+@dataclass(frozen=True)
+class Post:
+    slug: str
+    title: str
+
+
+POSTS = (
+    Post("hello-world", "Hello, world"),
+    Post("self-hosting", "Why host your own comments"),
+)
+
+
+def blog_app(service_url: str, site: str = DEMO_SITE) -> Flask:
+    """The sample blog: an index with comment counts and posts that embed the widget."""
+    blog = Flask("commentsvc.demo_blog", template_folder=str(assets.embed_dir() / "demo"))
+    posts = {post.slug: post for post in POSTS}
+
+    def page(template: str, **context: object) -> str:
+        return render_template(
+            template,
+            service=service_url.rstrip("/"),
+            blog=request.host_url.rstrip("/"),
+            site=site,
+            **context,
+        )
+
+    @blog.get("/")
+    def index() -> str:
+        return page("index.html", posts=POSTS)
+
+    @blog.get("/posts/<slug>/")
+    def post(slug: str) -> str:
+        if slug not in posts:
+            abort(404)
+        theme = request.args.get("theme")
+        lang = request.args.get("lang", "")
+        return page(
+            "post.html",
+            post=posts[slug],
+            theme=theme if theme in {"light", "dark"} else None,
+            lang=lang if lang.isalpha() and len(lang) <= 3 else None,
+        )
+
+    return blog
+
+
+def blog_origins(blog_port: int) -> list[str]:
+    return [f"http://127.0.0.1:{blog_port}", f"http://localhost:{blog_port}"]
+
+
+def ensure_demo_site(origins: list[str]) -> Site:
+    """Create the demo site, or add the blog's origins to it (the ports may have changed)."""
+    try:
+        site = get_site(DEMO_SITE)
+    except NotFound:
+        return create_site(DEMO_SITE, origins)
+    if not set(origins) <= set(site.origins):
+        update_site(site, origins=[*site.origins, *origins])
+    return site
+
+
+def _server(port: int, app: Flask, what: str) -> BaseWSGIServer:
+    try:
+        return make_server(HOST, port, app, threaded=True)
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot serve the {what} on {HOST}:{port} ({error.strerror}); "
+            f"choose another port with --port / --blog-port"
+        ) from error
 
 
 @click.command()
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--blog-port", default=None, type=int)
+@click.option("--port", default=8000, show_default=True, type=int, help="The service's port.")
+@click.option("--blog-port", default=None, type=int, help="The sample blog's port [PORT+1].")
 def demo(port: int, blog_port: int | None) -> None:
-    """Run the service and a sample blog that embeds it."""
-    raise click.ClickException("not built yet: issue 3 (widget and demo) fills this in")
+    """Run the service and a sample blog that embeds it (no configuration needed)."""
+    from commentsvc import create_app
+    from commentsvc.cli.serve import upgrade_embedded_database
+    from commentsvc.logs import configure_logging
+
+    configure_logging()
+    blog_port = blog_port or port + 1
+    service_url = f"http://{HOST}:{port}"
+    # The embedded default whatever the environment says: SQLite, in-process jobs, no Redis.
+    app = create_app({"DATABASE_URL": None, "REDIS_URL": None})
+    with app.app_context():
+        upgrade_embedded_database()
+        ensure_demo_site(blog_origins(blog_port))
+        db.session.commit()
+    servers = [_server(port, app, "service"), _server(blog_port, blog_app(service_url), "blog")]
+    threads = [threading.Thread(target=server.serve_forever, daemon=True) for server in servers]
+    for thread in threads:
+        thread.start()
+    click.echo(
+        f"\ncommentsvc demo is running (Ctrl-C stops it)\n"
+        f"  open the sample blog:  http://{HOST}:{blog_port}/\n"
+        f"  comment service:       {service_url}/   (data in {app.instance_path})\n",
+    )
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        click.echo("stopping")
+    finally:
+        for server in servers:
+            server.shutdown()
