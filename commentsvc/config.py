@@ -33,6 +33,10 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
+    "MIN_FILL_IN_SECONDS": 3,  # a comment posted faster than this after the form showed is held
+    "AKISMET_API_KEY": None,  # set to check new comments with Akismet
+    "AKISMET_URL": "https://rest.akismet.com",
+    "AKISMET_TIMEOUT_SECONDS": 3.0,
 }
 
 # Settings that hold secrets: always strings, never logged.
@@ -43,10 +47,6 @@ class ConfigError(RuntimeError):
     """A setting is missing or malformed; raised at start, with what to do about it."""
 
 
-    "MIN_FILL_IN_SECONDS": 3,  # a comment posted faster than this after the form showed is held
-    "AKISMET_API_KEY": None,  # set to check new comments with Akismet
-    "AKISMET_URL": "https://rest.akismet.com",
-    "AKISMET_TIMEOUT_SECONDS": 3.0,
 def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     app.config.update(DEFAULTS)
     config_file = app.config.get("CONFIG_FILE") or _env_config_file()
