@@ -1,5 +1,10 @@
-"""The operators' moderation queue under /moderate (the moderation issue builds it out)."""
+"""The operators' moderation queue under /moderate: server-rendered pages, operators only.
 
-from flask import Blueprint
+Every view finds what it acts on through :mod:`commentsvc.moderate.access`, which only ever
+returns things of the sites the signed-in operator moderates.
+"""
 
-bp = Blueprint("moderate", __name__, url_prefix="/moderate")
+from commentsvc.moderate import actions, audit, banning, items, policies, queue_views, security
+from commentsvc.moderate.blueprint import bp
+
+__all__ = ["actions", "audit", "banning", "bp", "items", "policies", "queue_views", "security"]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
 import sqlalchemy as sa
 
-from commentsvc.errors import Forbidden
+from commentsvc.errors import Forbidden, InvalidInput
 from commentsvc.extensions import db
 from commentsvc.models import Account, Ban, Site
 from commentsvc.models.base import utcnow
+from commentsvc.services.moderation import record_audit
 
 
 class Banned(Forbidden):
@@ -32,3 +37,71 @@ def ensure_not_banned(
     if ban is not None:
         until = f" until {ban.expires_at:%Y-%m-%d %H:%M} UTC" if ban.expires_at else ""
         raise Banned(f"The moderators of this site have blocked you from commenting{until}.")
+
+
+def create_ban(
+    actor: Account,
+    site: Site,
+    *,
+    account_id: int | None = None,
+    email: str | None = None,
+    ip_hash: str | None = None,
+    expires_at: datetime | None = None,
+    reason: str | None = None,
+) -> Ban:
+    """Ban one commenter (by account, email and/or IP hash) from ``site``; audited."""
+    email = (email or "").strip().lower() or None
+    ip_hash = (ip_hash or "").strip().lower() or None
+    reason = (reason or "").strip()[:300] or None
+    if account_id is None and email is None and ip_hash is None:
+        raise InvalidInput("A ban needs an account, an email address or an IP hash.")
+    if email is not None and (len(email) > 254 or "@" not in email):
+        raise InvalidInput(f"{email!r} is not an email address.", field="email")
+    if ip_hash is not None and (len(ip_hash) > 64 or not ip_hash.isalnum()):
+        raise InvalidInput("An IP hash is the hex string shown in the queue.", field="ip_hash")
+    if account_id is not None and db.session.get(Account, account_id) is None:
+        raise InvalidInput(f"There is no account {account_id}.", field="account_id")
+    if expires_at is not None and expires_at <= utcnow():
+        raise InvalidInput("The end of a ban must be in the future.", field="expires_at")
+    ban = Ban(
+        site_id=site.id,
+        account_id=account_id,
+        email=email,
+        ip_hash=ip_hash,
+        reason=reason,
+        created_by_id=actor.id,
+        expires_at=expires_at,
+    )
+    db.session.add(ban)
+    db.session.flush()
+    record_audit(actor, site.id, "ban", "ban", ban.id, None, describe_ban(ban))
+    return ban
+
+
+def lift_ban(actor: Account, ban: Ban) -> None:
+    """Remove a ban; the audit log keeps what it was."""
+    record_audit(actor, ban.site_id, "unban", "ban", ban.id, describe_ban(ban), None)
+    db.session.delete(ban)
+    db.session.flush()
+
+
+def describe_ban(ban: Ban) -> dict[str, Any]:
+    return {
+        "account_id": ban.account_id,
+        "email": ban.email,
+        "ip_hash": ban.ip_hash,
+        "reason": ban.reason,
+        "expires_at": ban.expires_at.isoformat() if ban.expires_at else None,
+    }
+
+
+def active_bans(site_ids: Sequence[int]) -> list[Ban]:
+    """Bans in force on the given sites, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Ban)
+            .where(Ban.site_id.in_(site_ids))
+            .where(sa.or_(Ban.expires_at.is_(None), Ban.expires_at > utcnow()))
+            .order_by(Ban.id.desc())
+        )
+    )

@@ -1,0 +1,107 @@
+"""Who may moderate what: the signed-in operator and the sites they moderate.
+
+Views get every site, comment and mention through these functions, which answer 404 for
+anything outside the operator's sites: an id from a form is never trusted on its own.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from flask import Response, g, redirect, request
+from sqlalchemy.orm import selectinload
+
+from commentsvc.auth.tokens import current_account
+from commentsvc.errors import Forbidden, InvalidInput, NotFound, Unauthorized, problem_response
+from commentsvc.extensions import db
+from commentsvc.models import Account, Comment, Mention, Site, SiteOperator, Thread
+from commentsvc.moderate.blueprint import bp
+
+LOGIN_URL = "/auth/login/site"
+# Reachable without being an operator: the script and styles (no secrets in them), sign-in.
+PUBLIC_ENDPOINTS = frozenset({"moderate.static", "moderate.login"})
+
+Item = Comment | Mention
+
+
+@bp.before_request
+def _require_operator() -> Response | None:
+    """Strangers go to sign-in; signed-in people who moderate nothing get 403."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    account = current_account()
+    if account is None:
+        if request.endpoint == "moderate.count":
+            return problem_response(Unauthorized("Sign in as an operator.").to_problem())
+        target = request.full_path if request.query_string else request.path
+        return redirect(f"{LOGIN_URL}?next={quote(target, safe='/')}")
+    if not account.operator_roles:
+        raise Forbidden("This account does not moderate any site.")
+    g.operator = account
+    return None
+
+
+def operator() -> Account:
+    return g.operator
+
+
+def site_ids() -> list[int]:
+    return sorted(role.site_id for role in operator().operator_roles)
+
+
+def sites() -> list[Site]:
+    """The operator's sites, by name."""
+    return list(
+        db.session.scalars(
+            sa.select(Site)
+            .join(SiteOperator, SiteOperator.site_id == Site.id)
+            .where(SiteOperator.account_id == operator().id)
+            .order_by(Site.name)
+        )
+    )
+
+
+def site_named(name: str) -> Site:
+    site = db.session.scalar(sa.select(Site).where(Site.name == name))
+    if site is None or not operator().operates(site.id):
+        raise NotFound(f"You moderate no site named {name!r}.")
+    return site
+
+
+def site_by_id(site_id: int) -> Site:
+    site = db.session.get(Site, site_id)
+    if site is None or not operator().operates(site.id):
+        raise NotFound("You moderate no such site.")
+    return site
+
+
+def comment(comment_id: int) -> Comment:
+    found = db.session.scalar(
+        sa.select(Comment)
+        .options(selectinload(Comment.thread).joinedload(Thread.site))
+        .where(Comment.id == comment_id)
+    )
+    if found is None or not operator().operates(found.thread.site_id):
+        raise NotFound(f"There is no comment {comment_id} on your sites.")
+    return found
+
+
+def mention(mention_id: int) -> Mention:
+    found = db.session.get(Mention, mention_id)
+    if found is None or not operator().operates(found.thread.site_id):
+        raise NotFound(f"There is no mention {mention_id} on your sites.")
+    return found
+
+
+def parse_key(key: str) -> tuple[str, int]:
+    """``c:12`` is comment 12, ``m:3`` mention 3: the values of the queue's checkboxes."""
+    prefix, _, number = (key or "").partition(":")
+    if prefix not in {"c", "m"} or not number.isdigit() or len(number) > 18:
+        raise InvalidInput(f"{key[:40]!r} is not a queue item.")
+    return prefix, int(number)
+
+
+def item(key: str) -> Item:
+    prefix, number = parse_key(key)
+    return comment(number) if prefix == "c" else mention(number)

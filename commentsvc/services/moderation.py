@@ -1,0 +1,219 @@
+"""Operators' decisions on comments and mentions: each one audited and reflected in its thread.
+
+Every operation takes the acting operator and flushes; the caller (a view) has already checked
+that the operator moderates the item's site and commits afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from commentsvc.errors import InvalidInput
+from commentsvc.extensions import db
+from commentsvc.markup import render_markdown
+from commentsvc.models import (
+    Account,
+    AuditEntry,
+    Comment,
+    CommentRevision,
+    CommentStatus,
+    Mention,
+    Site,
+    Thread,
+)
+from commentsvc.models.base import utcnow
+from commentsvc.services.threads import touch_thread
+
+Item = Comment | Mention
+
+
+class Decision(StrEnum):
+    """What an operator can decide about a comment or mention."""
+
+    APPROVE = "approve"
+    SPAM = "spam"
+    DELETE = "delete"
+    RESTORE = "restore"
+
+
+_TARGET_STATUS = {
+    Decision.APPROVE: CommentStatus.VISIBLE,
+    Decision.SPAM: CommentStatus.SPAM,
+    Decision.DELETE: CommentStatus.DELETED,
+}
+
+
+def record_audit(
+    actor: Account,
+    site_id: int,
+    action: str,
+    target_kind: str,
+    target_id: int | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> AuditEntry:
+    """One line of the audit log: who did what to which thing, and what it was before."""
+    entry = AuditEntry(
+        site_id=site_id,
+        actor_id=actor.id,
+        action=action,
+        target_kind=target_kind,
+        target_id=target_id,
+        before=before,
+        after=after,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def target_kind(item: Item) -> str:
+    return "comment" if isinstance(item, Comment) else "mention"
+
+
+def _restored_status(item: Item) -> CommentStatus:
+    """Restore undoes the last spam/delete: back to what the audit log says it was before.
+
+    Without such a record (marked spam on arrival) the item goes back to the queue.
+    """
+    entry = db.session.scalar(
+        sa.select(AuditEntry)
+        .where(AuditEntry.target_kind == target_kind(item), AuditEntry.target_id == item.id)
+        .where(AuditEntry.action.in_([Decision.SPAM.value, Decision.DELETE.value]))
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    previous = (entry.before or {}).get("status") if entry is not None else None
+    if previous in {CommentStatus.VISIBLE.value, CommentStatus.PENDING.value}:
+        return CommentStatus(previous)
+    return CommentStatus.PENDING
+
+
+def _decide_one(actor: Account, item: Item, decision: Decision) -> bool:
+    """Apply ``decision`` to one item; False when it changes nothing (already in that state)."""
+    if decision is Decision.RESTORE:
+        if item.status not in {CommentStatus.SPAM, CommentStatus.DELETED}:
+            return False
+        status = _restored_status(item)
+    else:
+        status = _TARGET_STATUS[decision]
+    if item.status == status:
+        return False
+    before = {"status": item.status.value}
+    item.status = status
+    if isinstance(item, Mention):
+        item.updated_at = utcnow()
+    record_audit(
+        actor,
+        item.thread.site_id,
+        decision.value,
+        target_kind(item),
+        item.id,
+        before,
+        {"status": status.value},
+    )
+    return True
+
+
+def decide(actor: Account, items: Iterable[Item], decision: Decision) -> int:
+    """Approve, spam, delete or restore ``items``; touches each changed thread once.
+
+    Returns how many items changed.
+    """
+    decision = Decision(decision)
+    changed = 0
+    threads: dict[int, Thread] = {}
+    for item in items:
+        if _decide_one(actor, item, decision):
+            changed += 1
+            threads[item.thread_id] = item.thread
+    for thread in threads.values():
+        touch_thread(thread)
+    db.session.flush()
+    return changed
+
+
+def _clean_body(body: str) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise InvalidInput("The text cannot be empty.", field="body")
+    limit = int(current_app.config["MAX_COMMENT_LENGTH"])
+    if len(body) > limit:
+        raise InvalidInput(f"The text is longer than {limit} characters.", field="body")
+    return body
+
+
+def edit_comment(actor: Account, comment: Comment, body_markdown: str) -> bool:
+    """Replace a comment's text, keeping the old one as a revision; False when unchanged."""
+    body_markdown = _clean_body(body_markdown)
+    if body_markdown == comment.body_markdown:
+        return False
+    db.session.add(
+        CommentRevision(
+            comment_id=comment.id, body_markdown=comment.body_markdown, edited_by_id=actor.id
+        )
+    )
+    before = {"body": comment.body_markdown}
+    comment.body_markdown = body_markdown
+    comment.body_html = render_markdown(body_markdown)
+    comment.edited_at = utcnow()
+    record_audit(
+        actor,
+        comment.thread.site_id,
+        "edit",
+        "comment",
+        comment.id,
+        before,
+        {"body": body_markdown},
+    )
+    touch_thread(comment.thread)
+    return True
+
+
+def reply_as_site(actor: Account, comment: Comment, body_markdown: str, ip_hash: str) -> Comment:
+    """A visible reply under ``comment``, signed with the site's name, by ``actor``."""
+    body_markdown = _clean_body(body_markdown)
+    thread = comment.thread
+    site: Site = thread.site
+    # At the deepest level the answer goes beside the comment, as the widget would place it.
+    is_nested = comment.depth + 1 <= site.max_depth
+    reply = Comment(
+        thread_id=thread.id,
+        parent_id=comment.id if is_nested else comment.parent_id,
+        depth=comment.depth + 1 if is_nested else comment.depth,
+        account_id=actor.id,
+        author_name=site.name,
+        body_markdown=body_markdown,
+        body_html=render_markdown(body_markdown),
+        status=CommentStatus.VISIBLE,
+        held_reason=None,
+        ip_hash=ip_hash,
+    )
+    db.session.add(reply)
+    db.session.flush()
+    record_audit(
+        actor,
+        site.id,
+        "reply",
+        "comment",
+        reply.id,
+        None,
+        {"parent": comment.id, "body": body_markdown},
+    )
+    touch_thread(thread)
+    return reply
+
+
+def revisions(comment: Comment) -> list[CommentRevision]:
+    """Earlier texts of ``comment``, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(CommentRevision)
+            .where(CommentRevision.comment_id == comment.id)
+            .order_by(CommentRevision.id.desc())
+        )
+    )

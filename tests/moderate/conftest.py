@@ -1,0 +1,130 @@
+"""Fixtures for the moderation tests: operators of two sites, a commenter, held items."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from commentsvc.extensions import db
+from commentsvc.markup import render_markdown
+from commentsvc.models import (
+    Account,
+    Comment,
+    CommentStatus,
+    Mention,
+    MentionKind,
+    Site,
+    Verification,
+)
+from commentsvc.services.accounts import create_account
+from commentsvc.services.sites import create_site
+from commentsvc.services.threads import get_or_create_thread
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def other_site(app: Flask) -> Site:
+    created = create_site("shop", ["https://shop.example.org"])
+    db.session.commit()
+    return created
+
+
+@pytest.fixture
+def operator(site: Site) -> Account:
+    account = create_account("ops@blog.example.org", "Olga Ops", PASSWORD, operator_of=["blog"])
+    db.session.commit()
+    return account
+
+
+@pytest.fixture
+def other_operator(other_site: Site) -> Account:
+    account = create_account("ops@shop.example.org", "Sam Shop", PASSWORD, operator_of=["shop"])
+    db.session.commit()
+    return account
+
+
+@pytest.fixture
+def commenter(site: Site) -> Account:
+    account = create_account("reader@example.net", "Rita Reader", PASSWORD)
+    db.session.commit()
+    return account
+
+
+def sign_in(client: FlaskClient, account: Account) -> FlaskClient:
+    """What the sign-in page leaves in the session cookie."""
+    with client.session_transaction() as session:
+        session["account_id"] = account.id
+        session["generation"] = account.token_generation
+    return client
+
+
+@pytest.fixture
+def operator_client(client: FlaskClient, operator: Account) -> FlaskClient:
+    return sign_in(client, operator)
+
+
+def add_comment(
+    site: Site,
+    body: str = "Hello **there**",
+    *,
+    status: CommentStatus = CommentStatus.PENDING,
+    url: str | None = None,
+    name: str = "Gus Guest",
+    email: str | None = "gus@example.net",
+    held_reason: str | None = "first-time commenter",
+    account: Account | None = None,
+) -> Comment:
+    thread = get_or_create_thread(site, url or f"{site.origins[0]}/post", "A post")
+    db.session.flush()
+    comment = Comment(
+        thread_id=thread.id,
+        account_id=account.id if account else None,
+        author_name=name,
+        author_email=email,
+        body_markdown=body,
+        body_html=render_markdown(body),
+        status=status,
+        held_reason=held_reason if status == CommentStatus.PENDING else None,
+        ip_hash="ab12" * 8,
+    )
+    db.session.add(comment)
+    db.session.commit()
+    return comment
+
+
+def add_mention(
+    site: Site,
+    source: str = "https://elsewhere.example/reply",
+    *,
+    kind: MentionKind = MentionKind.PINGBACK,
+    status: CommentStatus = CommentStatus.PENDING,
+    verification: Verification = Verification.VERIFIED,
+    url: str | None = None,
+) -> Mention:
+    target = url or f"{site.origins[0]}/post"
+    thread = get_or_create_thread(site, target, "A post")
+    db.session.flush()
+    mention = Mention(
+        thread_id=thread.id,
+        source=source,
+        target=target,
+        kind=kind,
+        verification=verification,
+        status=status,
+        title="A reply elsewhere",
+        excerpt="I <b>agree</b> with this post",
+        author_name="Elsie Elsewhere",
+        held_reason="mentions are moderated",
+    )
+    db.session.add(mention)
+    db.session.commit()
+    return mention
+
+
+@pytest.fixture
+def comment_factory(site: Site) -> Callable[..., Comment]:
+    return lambda *args, **kwargs: add_comment(kwargs.pop("site", site), *args, **kwargs)
