@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-from commentsvc.api import comments, me, threads  # noqa: E402, F401  (views register on bp)
+from commentsvc.api import comments, me, openapi, threads  # noqa: E402, F401  (views register on bp)

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from flask import Request
 
 from commentsvc.errors import InvalidInput, UnsupportedMediaType
+from commentsvc.models.base import MAX_ID
 
 T = TypeVar("T")
 
@@ -44,6 +45,8 @@ def field(
     # bool is an int in Python; a JSON true is not an id.
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise InvalidInput(f"'{name}' must be a {kind.__name__}.", field=name)
+    if kind is int and not -MAX_ID <= value <= MAX_ID:
+        raise InvalidInput(f"'{name}' is out of range.", field=name)
     if max_length is not None and isinstance(value, str) and len(value) > max_length:
         raise InvalidInput(f"'{name}' is longer than {max_length} characters.", field=name)
     return value

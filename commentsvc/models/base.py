@@ -8,6 +8,9 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
+# Ids are 32-bit integer columns on PostgreSQL; a larger number can only be a wrong id.
+MAX_ID = 2**31 - 1
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -13,7 +13,7 @@ from commentsvc.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from commentsvc.extensions import db
 from commentsvc.markup import render_markdown
 from commentsvc.models import Account, Comment, CommentRevision, CommentStatus, Site, Thread
-from commentsvc.models.base import utcnow
+from commentsvc.models.base import MAX_ID, utcnow
 from commentsvc.services.bans import ensure_not_banned
 from commentsvc.services.drafts import CommentDraft
 from commentsvc.services.policy import assess
@@ -112,7 +112,7 @@ def editable_until(comment: Comment) -> datetime:
 
 
 def _own_comment(comment_id: int, account: Account | None, edit_token: str | None) -> Comment:
-    comment = db.session.get(Comment, comment_id)
+    comment = db.session.get(Comment, comment_id) if comment_id <= MAX_ID else None
     if comment is None or comment.status in {CommentStatus.DELETED, CommentStatus.SPAM}:
         raise NotFound(f"There is no comment {comment_id}.")
     is_author = (account is not None and comment.account_id == account.id) or (

@@ -1,0 +1,331 @@
+"""``GET /api/openapi.json``: the OpenAPI 3 description of every JSON endpoint.
+
+Written by hand, next to the views it describes, and checked against the running app by a
+schemathesis fuzz in the test suite, so the two cannot drift apart unnoticed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from commentsvc.api import bp
+
+NULLABLE_STRING = {"type": "string", "nullable": True}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _problems(*statuses: int) -> dict[str, Any]:
+    return {str(status): {"$ref": "#/components/responses/Problem"} for status in statuses}
+
+
+SITE_PARAMETER = {
+    "name": "site_name",
+    "in": "path",
+    "required": True,
+    "description": "The site's short name (data-site).",
+    "schema": {"type": "string"},
+}
+COMMENT_ID = {"name": "comment_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+AUTHORS_ONLY = [{"bearer": []}, {"editToken": []}]
+
+SCHEMAS: dict[str, Any] = {
+    "Problem": {
+        "type": "object",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "code": {"type": "string", "description": "Stable machine-readable error code."},
+            "detail": {"type": "string", "description": "What went wrong, for a person."},
+            "field": {"type": "string", "description": "The request field at fault, if one."},
+        },
+    },
+    "Author": {
+        "type": "object",
+        "required": ["name", "avatar", "url", "provider"],
+        "properties": {
+            "name": NULLABLE_STRING,
+            "avatar": NULLABLE_STRING,
+            "url": NULLABLE_STRING,
+            "provider": NULLABLE_STRING,
+        },
+    },
+    "Comment": {
+        "type": "object",
+        "required": ["id", "parent", "author", "html", "created", "edited", "status", "replies"],
+        "properties": {
+            "id": {"type": "integer"},
+            "parent": {"type": "integer", "nullable": True},
+            "depth": {"type": "integer"},
+            "author": _ref("Author"),
+            "html": {"type": "string", "description": "Sanitised HTML of the Markdown body."},
+            "created": {"type": "string", "format": "date-time"},
+            "edited": {"type": "string", "format": "date-time", "nullable": True},
+            "status": {"type": "string", "enum": ["visible", "pending", "spam", "deleted"]},
+            "replies": {"type": "array", "items": _ref("Comment")},
+        },
+    },
+    "PostedComment": {
+        "allOf": [
+            _ref("Comment"),
+            {
+                "type": "object",
+                "properties": {
+                    "editable_until": {"type": "string", "format": "date-time"},
+                    "edit_token": {
+                        "type": "string",
+                        "description": "Guests only: send as X-Edit-Token to edit or delete.",
+                    },
+                },
+            },
+        ]
+    },
+    "Mention": {
+        "type": "object",
+        "required": ["id", "kind", "type", "source", "title", "excerpt", "author", "created"],
+        "properties": {
+            "id": {"type": "integer"},
+            "kind": {"type": "string", "enum": ["pingback", "webmention", "trackback"]},
+            "type": {"type": "string", "enum": ["reply", "like", "repost", "mention"]},
+            "source": {"type": "string"},
+            "title": NULLABLE_STRING,
+            "excerpt": NULLABLE_STRING,
+            "author": {
+                "type": "object",
+                "nullable": True,
+                "properties": {
+                    "name": NULLABLE_STRING,
+                    "url": NULLABLE_STRING,
+                    "photo": NULLABLE_STRING,
+                },
+            },
+            "created": {"type": "string", "format": "date-time", "nullable": True},
+        },
+    },
+    "Thread": {
+        "type": "object",
+        "required": ["thread", "comments", "mentions", "next"],
+        "properties": {
+            "thread": {
+                "type": "object",
+                "required": ["id", "url", "title", "count"],
+                "properties": {
+                    "id": {"type": "integer", "nullable": True},
+                    "url": {"type": "string"},
+                    "title": NULLABLE_STRING,
+                    "count": {"type": "integer"},
+                },
+            },
+            "site": {"type": "object", "description": "Settings the widget needs."},
+            "comments": {"type": "array", "items": _ref("Comment")},
+            "mentions": {"type": "array", "items": _ref("Mention")},
+            "next": {
+                "type": "string",
+                "nullable": True,
+                "description": "Cursor for the next page (pass as `after`), or null.",
+            },
+            "total_top_level": {"type": "integer"},
+        },
+    },
+    "NewComment": {
+        "type": "object",
+        "required": ["url", "body"],
+        "properties": {
+            "url": {
+                "type": "string",
+                "description": "The page's URL, on one of the site's origins.",
+            },
+            "body": {"type": "string", "description": "Markdown; raw HTML is shown as text."},
+            "parent": {"type": "integer", "description": "Id of the comment replied to."},
+            "name": {"type": "string", "maxLength": 80},
+            "email": {"type": "string", "maxLength": 254},
+            "website": {"type": "string", "maxLength": 512},
+            "notify": {"type": "boolean", "description": "Email me replies (needs email)."},
+            "title": {"type": "string", "description": "The page title, for a new thread."},
+            "hp": {"type": "string", "description": "Honeypot: leave empty."},
+            "elapsed_ms": {"type": "integer", "description": "Time spent on the form."},
+        },
+    },
+    "CommentEdit": {
+        "type": "object",
+        "required": ["body"],
+        "properties": {"body": {"type": "string"}},
+    },
+    "Me": {
+        "type": "object",
+        "required": ["authenticated"],
+        "properties": {
+            "authenticated": {"type": "boolean"},
+            "account": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "name": {"type": "string"},
+                    "avatar": NULLABLE_STRING,
+                    "email": NULLABLE_STRING,
+                    "providers": {"type": "array", "items": {"type": "string"}},
+                    "operator_of": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    },
+    "Health": {
+        "type": "object",
+        "required": ["status"],
+        "properties": {"status": {"type": "string"}, "checks": {"type": "object"}},
+    },
+}
+
+PATHS: dict[str, Any] = {
+    "/api/sites/{site_name}/thread": {
+        "get": {
+            "summary": "Read a page's thread: visible comments (replies nested) and mentions",
+            "parameters": [
+                SITE_PARAMETER,
+                {"name": "url", "in": "query", "required": True, "schema": {"type": "string"}},
+                {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 200},
+                },
+            ],
+            "responses": {
+                "200": _json(_ref("Thread"), "The thread (one page of top-level comments)."),
+                "304": {"description": "Not modified (If-None-Match matched the ETag)."},
+                **_problems(400, 404),
+            },
+        }
+    },
+    "/api/sites/{site_name}/counts": {
+        "get": {
+            "summary": "Visible responses of many pages in one call",
+            "parameters": [
+                SITE_PARAMETER,
+                {
+                    "name": "url",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "array", "items": {"type": "string"}, "maxItems": 100},
+                    "style": "form",
+                    "explode": True,
+                },
+            ],
+            "responses": {
+                "200": _json(
+                    {"type": "object", "additionalProperties": {"type": "integer"}},
+                    "Each URL as given, with its count.",
+                ),
+                **_problems(400, 404),
+            },
+        }
+    },
+    "/api/sites/{site_name}/comments": {
+        "post": {
+            "summary": "Post a comment (as a guest where the site allows, or signed in)",
+            "parameters": [SITE_PARAMETER],
+            "security": [{}, {"bearer": []}],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("NewComment")}},
+            },
+            "responses": {
+                "201": _json(_ref("PostedComment"), "Posted and visible."),
+                "202": _json(_ref("PostedComment"), "Posted and held for moderation."),
+                **_problems(400, 401, 403, 404, 413, 415, 429),
+            },
+        }
+    },
+    "/api/comments/{comment_id}": {
+        "patch": {
+            "summary": "Edit one's own comment within the site's edit window",
+            "parameters": [COMMENT_ID],
+            "security": AUTHORS_ONLY,
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("CommentEdit")}},
+            },
+            "responses": {
+                "200": _json(_ref("PostedComment"), "The edited comment."),
+                **_problems(400, 403, 404, 413, 415),
+            },
+        },
+        "delete": {
+            "summary": "Delete one's own comment within the site's edit window",
+            "parameters": [COMMENT_ID],
+            "security": AUTHORS_ONLY,
+            "responses": {"204": {"description": "Deleted."}, **_problems(403, 404)},
+        },
+    },
+    "/api/me": {
+        "get": {
+            "summary": "Who the caller is",
+            "security": [{}, {"bearer": []}],
+            "responses": {"200": _json(_ref("Me"), "The signed-in account, if any.")},
+        }
+    },
+    "/healthz": {
+        "get": {
+            "summary": "The process is up",
+            "responses": {"200": _json(_ref("Health"), "Up.")},
+        }
+    },
+    "/readyz": {
+        "get": {
+            "summary": "The database and the queue answer",
+            "responses": {
+                "200": _json(_ref("Health"), "Ready."),
+                "503": _json(_ref("Health"), "Not ready; `checks` says what is down."),
+            },
+        }
+    },
+}
+
+EXTRA_PATHS: list[dict[str, Any]] = []  # other blueprints add their JSON endpoints here
+
+
+def describe(paths: dict[str, Any]) -> None:
+    """Let another blueprint's module add the JSON endpoints it serves to the document."""
+    EXTRA_PATHS.append(paths)
+
+
+def document() -> dict[str, Any]:
+    paths = dict(PATHS)
+    for extra in EXTRA_PATHS:
+        paths.update(extra)
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "commentsvc",
+            "version": "1",
+            "description": "Comments, pingbacks and webmentions for any web page. Errors are "
+            "application/problem+json (RFC 9457).",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "responses": {
+                "Problem": {
+                    "description": "The request cannot be served; `detail` says why.",
+                    "content": {"application/problem+json": {"schema": _ref("Problem")}},
+                }
+            },
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "editToken": {"type": "apiKey", "in": "header", "name": "X-Edit-Token"},
+            },
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> dict[str, Any]:
+    return document()
