@@ -1,0 +1,62 @@
+"""The widget in real Chromium on the demo blog: posting, replying, threads, counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.widget.env import (  # noqa: F401  (fixtures)
+    Demo,
+    app_config,
+    database_url,
+    demo_fixture,
+    seed_conversation,
+    shadow,
+)
+
+pytestmark = pytest.mark.browser
+
+
+def write_comment(page, text: str, name: str | None = None, scope: str = "") -> None:
+    form = shadow(page, f"{scope} form.cs-form").first
+    form.locator("textarea").fill(text)
+    if name is not None:
+        form.locator("input[name=name]").fill(name)
+    form.locator("button[type=submit]").click()
+
+
+def test_guest_comment_and_reply_appear_without_reload(page, demo: Demo) -> None:
+    page.goto(demo.page())
+    heading = shadow(page, ".cs-count")
+    heading.filter(has_text="0 responses").wait_for()
+    write_comment(page, "First! **Nice** post.", name="Ann")
+    comment = shadow(page, ".cs-list > .cs-c").first
+    comment.locator(".cs-b strong", has_text="Nice").wait_for()
+    assert comment.locator(".cs-n").inner_text() == "Ann"
+    comment.get_by_role("button", name="Reply").click()
+    reply_form = comment.locator("form.cs-form")
+    reply_form.locator("textarea").fill("Replying to myself.")
+    reply_form.locator("button[type=submit]").click()
+    comment.locator(".cs-r .cs-b", has_text="Replying to myself.").wait_for()
+    assert heading.inner_text() == "2 responses"
+    assert shadow(page, "[role=status]").inner_text() in {"", "Your comment was published."}
+    page.reload()
+    shadow(page, ".cs-list > .cs-c .cs-r .cs-c").wait_for()
+    assert page.console_errors == []
+
+
+def test_threaded_conversation_screenshots_light_and_dark(
+    browser, demo: Demo, artifacts_dir
+) -> None:
+    seed_conversation(demo)
+    for scheme in ("light", "dark"):
+        context = browser.new_context(color_scheme=scheme, viewport={"width": 900, "height": 1400})
+        page = context.new_page()
+        page.goto(demo.page())
+        shadow(page, ".cs-ms .cs-mn").wait_for()
+        shadow(page, ".cs-flat .cs-b").filter(has_text="depth 5").wait_for()
+        page.locator("#comments").screenshot(path=artifacts_dir / f"widget-thread-{scheme}.png")
+        theme = page.evaluate(
+            "document.querySelector('#comments').shadowRoot.querySelector('.cs').dataset.theme"
+        )
+        assert theme == scheme
+        context.close()
