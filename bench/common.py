@@ -1,0 +1,156 @@
+"""What the benchmarks share: a gunicorn server under test, wrk runs and their parsing, and
+the measurements a person reads (medians, resident memory).
+
+Everything here talks to 127.0.0.1 only and every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def clean_environ() -> dict[str, str]:
+    """This process's environment without COMMENTSVC_* settings: nothing from the caller's
+    shell (a Redis URL, a database) leaks into the servers under test."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("COMMENTSVC_")}
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+class Server:
+    """A gunicorn master with its worker processes, serving one WSGI app on a loopback port."""
+
+    def __init__(
+        self,
+        name: str,
+        wsgi_app: str,
+        env: Mapping[str, str],
+        *,
+        cwd: Path = ROOT,
+        gunicorn_args: Sequence[str] = (),
+        log_dir: Path,
+    ) -> None:
+        self.name = name
+        self.port = free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        self._log = (log_dir / f"{name}.log").open("w")
+        command = [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{self.port}",
+                   "--workers", "1", *gunicorn_args, wsgi_app]  # fmt: skip
+        self.process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env={**clean_environ(), **env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self._wait_until_up(log_dir / f"{name}.log")
+
+    def _wait_until_up(self, log: Path, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited at start:\n{log.read_text()[-3000:]}")
+            try:
+                socket.create_connection((HOST, self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not listen within {timeout:.0f} s")
+
+    def worker_pids(self) -> list[int]:
+        """gunicorn's worker processes: the master's children, read from /proc."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
+    def worker_rss_mb(self) -> float:
+        """Resident memory of the (single) worker, in MiB, from /proc/PID/status."""
+        total_kb = 0
+        for pid in self.worker_pids():
+            status = Path(f"/proc/{pid}/status").read_text()
+            match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+            total_kb += int(match.group(1)) if match else 0
+        return total_kb / 1024
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)  # gunicorn: graceful stop of its workers
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(5)
+        self._log.close()
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    requests_per_second: float
+    p99_ms: float
+    requests: int
+    errors: int  # socket errors plus non-2xx/3xx responses
+
+    @property
+    def is_clean(self) -> bool:
+        return self.errors == 0 and self.requests > 0
+
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _duration_ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if match is None:
+        raise ValueError(f"unreadable wrk duration {text!r}")
+    return float(match.group(1)) * _UNITS_MS[match.group(2)]
+
+
+def parse_wrk(output: str) -> WrkResult:
+    rate = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
+    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE)
+    total = re.search(r"^\s+(\d+) requests in", output, re.MULTILINE)
+    if not (rate and p99 and total):
+        raise ValueError(f"unreadable wrk output:\n{output}")
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors += int(non_2xx.group(1)) if non_2xx else 0
+    return WrkResult(float(rate.group(1)), _duration_ms(p99.group(1)), int(total.group(1)), errors)
+
+
+def wrk(url: str, seconds: float, headers: Mapping[str, str], connections: int = 16) -> WrkResult:
+    """``wrk -t1 -cN -dS --latency`` against one loopback URL."""
+    binary = shutil.which("wrk")
+    if binary is None:
+        raise RuntimeError("wrk is not installed (apt-get install wrk)")
+    if not url.startswith(f"http://{HOST}:"):
+        raise ValueError(f"benchmarks stay on loopback, not {url}")
+    header_args = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
+    command = [binary, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency",
+               "--timeout", "5s", *header_args, url]  # fmt: skip
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + 30, check=True
+    )
+    return parse_wrk(result.stdout)

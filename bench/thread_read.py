@@ -1,0 +1,479 @@
+"""Thread reads, counts and posting against commentsvc under gunicorn, beside the floor.
+
+    python bench/thread_read.py            # medians of 3 runs of 10 s per figure (~6 minutes)
+    python bench/thread_read.py --quick    # 1 run of 3 s (~1 minute)
+    python bench/thread_read.py --postgres # also on the server in COMMENTSVC_TEST_POSTGRES_URL
+
+Seeds threads of 10, 100 and 1,000 comments through the API (rate limits off), then, on
+127.0.0.1 with one gunicorn worker process, measures with ``wrk -t1 -c16 --latency``:
+the first page of each thread and the counts endpoint, each beside the floor (bench/floor_app.py
+under the same gunicorn, returning the very bytes the service returned); following the cursor
+through each whole thread; sequential posting; the first read after a write to the
+1,000-comment thread; gzip; and the worker's resident memory after the run. Timings are
+printed, never asserted: this is a measurement, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import http.client
+import json
+import os
+import random
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from common import HOST, ROOT, Server, WrkResult, clean_environ, median, wrk
+
+SITE = "bench"
+ORIGIN = "https://bench.example.org"
+SIZES = (10, 100, 1000)
+COUNT_URLS = 10  # an index page asking for the counts of ten posts
+FLOOR_HEADERS = ("Content-Type", "Content-Encoding", "ETag", "Cache-Control", "Vary")
+# fmt: off
+WORDS = (
+    "comment", "thread", "reply", "cache", "server", "render", "markdown", "page", "reader",
+    "widget", "origin", "latency", "python", "flask", "gunicorn", "database", "index", "query",
+    "cursor", "sqlite", "postgres", "redis", "worker", "request", "response", "header", "token",
+    "sanitise", "browser", "script", "style", "layout", "content", "author", "moderation",
+)
+# fmt: on
+
+# The issue's targets, printed beside the figures.
+TARGET_FLOOR_RATIO = 0.8
+TARGET_FIRST_READ_MS = 50.0
+TARGET_POSTS_PER_SECOND = 1.5 * 258  # Isso 0.14 posts 258 comments/s here
+TARGET_RSS_MB = 100.0
+
+
+def thread_url(name: str) -> str:
+    return f"{ORIGIN}/posts/{name}/"
+
+
+def thread_path(url: str, after: str | None = None) -> str:
+    path = f"/api/sites/{SITE}/thread?url={quote(url, safe='')}"
+    return f"{path}&after={quote(str(after), safe='')}" if after else path
+
+
+def counts_path() -> str:
+    urls = [thread_url(f"size-{size}") for size in SIZES]
+    urls += [thread_url(f"unknown-{n}") for n in range(COUNT_URLS - len(urls))]
+    return f"/api/sites/{SITE}/counts?" + "&".join(f"url={quote(u, safe='')}" for u in urls)
+
+
+# ---------------------------------------------------------------- HTTP on loopback
+
+
+class Client:
+    """One keep-alive-when-possible connection to a server under test."""
+
+    def __init__(self, port: int) -> None:
+        self._connection = http.client.HTTPConnection(HOST, port, timeout=30)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        document: dict[str, Any] | None = None,
+        *,
+        gzip_ok: bool = True,
+    ) -> tuple[int, dict[str, str], bytes]:
+        headers = {"Accept-Encoding": "gzip"} if gzip_ok else {"Accept-Encoding": "identity"}
+        body = None
+        if document is not None:
+            body = json.dumps(document).encode()
+            headers["Content-Type"] = "application/json"
+        self._connection.request(method, path, body, headers)
+        response = self._connection.getresponse()
+        data = response.read()
+        if response.getheader("Connection", "").lower() == "close":
+            self._connection.close()
+        return response.status, dict(response.getheaders()), data
+
+    def json(self, method: str, path: str, document: dict[str, Any] | None = None) -> Any:
+        status, headers, data = self.request(method, path, document)
+        if headers.get("Content-Encoding") == "gzip":
+            data = gzip.decompress(data)
+        if status >= 400:
+            raise RuntimeError(f"{method} {path} -> {status}: {data[:500]!r}")
+        return json.loads(data)
+
+    def post_comment(self, url: str, body: str, parent: int | None, name: str) -> dict[str, Any]:
+        document = {"url": url, "body": body, "name": name, "elapsed_ms": 8000}
+        if parent is not None:
+            document["parent"] = parent
+        posted = self.json("POST", f"/api/sites/{SITE}/comments", document)
+        if posted.get("status") != "visible":
+            raise RuntimeError(f"a benchmark comment was not published: {posted}")
+        return posted
+
+
+def markdown_body(rng: random.Random) -> str:
+    """A comment as people write them: a few sentences, emphasis, a link, sometimes code."""
+    sentences = []
+    for _ in range(rng.randint(2, 6)):
+        words = rng.choices(WORDS, k=rng.randint(6, 16))
+        if rng.random() < 0.3:
+            words[1] = f"**{words[1]}**"
+        if rng.random() < 0.2:
+            words[-2] = f"`{words[-2]}()`"
+        sentences.append(" ".join(words).capitalize() + ".")
+    body = " ".join(sentences)
+    if rng.random() < 0.3:
+        body += f"\n\nSee [the notes](https://example.org/notes/{rng.randint(1, 999)})."
+    if rng.random() < 0.1:
+        body += "\n\n- " + "\n- ".join(rng.choices(WORDS, k=3))
+    return body
+
+
+def seed_thread(client: Client, size: int) -> None:
+    """``size`` comments: a quarter top-level, the rest replies nested up to three deep."""
+    rng = random.Random(size)
+    url = thread_url(f"size-{size}")
+    depth_of: dict[int, int] = {}
+    group: list[int] = []
+    for n in range(size):
+        parent = None
+        if n % 4 and group:
+            candidates = [c for c in group if depth_of[c] < 3]
+            parent = rng.choice(candidates)
+        posted = client.post_comment(url, markdown_body(rng), parent, f"Reader {n % 37}")
+        depth_of[posted["id"]] = 0 if parent is None else depth_of[parent] + 1
+        group = [posted["id"]] if parent is None else [*group, posted["id"]]
+
+
+def count_comments(comments: list[dict[str, Any]]) -> int:
+    return sum(1 + count_comments(c["replies"]) for c in comments)
+
+
+def ids_in(comments: list[dict[str, Any]]) -> Iterator[int]:
+    for comment in comments:
+        yield comment["id"]
+        yield from ids_in(comment["replies"])
+
+
+# ---------------------------------------------------------------- measurements
+
+
+@dataclass
+class Figures:
+    database: str
+    runs: int
+    seconds: float
+    reads: dict[str, list[WrkResult]] = field(default_factory=dict)
+    floors: dict[str, list[WrkResult]] = field(default_factory=dict)
+    body_bytes: dict[str, int] = field(default_factory=dict)
+    whole_thread: dict[int, tuple[float, int, int]] = field(default_factory=dict)
+    posts_per_second: list[float] = field(default_factory=list)
+    first_read_after_write_ms: list[float] = field(default_factory=list)
+    cached_read_ms: list[float] = field(default_factory=list)
+    gzip: dict[str, Any] = field(default_factory=dict)
+    seed_seconds: float = 0.0
+    rss_mb: float = 0.0
+    floor_rss_mb: float = 0.0
+
+
+def capture_for_floor(client: Client, endpoints: dict[str, str], folder: Path) -> dict[str, int]:
+    """Store the service's exact response bytes (gzip, as browsers ask) for the floor app."""
+    folder.mkdir(parents=True, exist_ok=True)
+    sizes = {}
+    for name, path in endpoints.items():
+        status, headers, body = client.request("GET", path)
+        if status != 200:
+            raise RuntimeError(f"GET {path} -> {status}")
+        kept = {k: v for k, v in headers.items() if k in FLOOR_HEADERS}
+        (folder / f"{name}.body").write_bytes(body)
+        (folder / f"{name}.json").write_text(json.dumps(kept))
+        sizes[name] = len(body)
+    return sizes
+
+
+def follow_cursor(client: Client, url: str) -> tuple[float, int, int]:
+    """The whole thread through its pages: (milliseconds, requests, comments)."""
+    started = time.perf_counter()
+    after, pages, comments = None, 0, 0
+    while True:
+        page = client.json("GET", thread_path(url, after))
+        pages += 1
+        comments += count_comments(page["comments"])
+        after = page.get("next")
+        if not after:
+            return (time.perf_counter() - started) * 1000, pages, comments
+
+
+def post_for(client: Client, seconds: float, run: int) -> float:
+    """Sequential posting (each waits for the one before) to a fresh thread: comments/s."""
+    rng = random.Random(run)
+    url = thread_url(f"posting-{run}-{uuid.uuid4().hex[:6]}")
+    bodies = [markdown_body(rng) for _ in range(200)]
+    posted = 0
+    started = time.perf_counter()
+    while (elapsed := time.perf_counter() - started) < seconds:
+        client.post_comment(url, bodies[posted % len(bodies)], None, f"Poster {posted % 11}")
+        posted += 1
+    return posted / elapsed
+
+
+def read_after_write(client: Client, repeats: int) -> tuple[list[float], list[float]]:
+    """A reply lands on the 1,000-comment thread's first page, then that page is read."""
+    url = thread_url("size-1000")
+    first_page = client.json("GET", thread_path(url))
+    target = first_page["comments"][0]["id"]
+    rng = random.Random(7)
+    after_write, cached = [], []
+    for n in range(repeats):
+        posted = client.post_comment(url, markdown_body(rng), target, f"Late reader {n}")
+        started = time.perf_counter()
+        page = client.json("GET", thread_path(url))
+        after_write.append((time.perf_counter() - started) * 1000)
+        if posted["id"] not in set(ids_in(page["comments"])):
+            raise RuntimeError("the read after a write did not show the new comment")
+        started = time.perf_counter()
+        client.json("GET", thread_path(url))
+        cached.append((time.perf_counter() - started) * 1000)
+    return after_write, cached
+
+
+def check_gzip(client: Client) -> dict[str, Any]:
+    path = thread_path(thread_url("size-1000"))
+    _, zipped_headers, zipped = client.request("GET", path, gzip_ok=True)
+    _, plain_headers, plain = client.request("GET", path, gzip_ok=False)
+    return {
+        "gzip_encoding": zipped_headers.get("Content-Encoding"),
+        "gzip_bytes": len(zipped),
+        "identity_encoding": plain_headers.get("Content-Encoding"),
+        "identity_bytes": len(plain),
+        "same_document": gzip.decompress(zipped) == plain
+        if zipped_headers.get("Content-Encoding") == "gzip"
+        else False,
+    }
+
+
+# ---------------------------------------------------------------- one database
+
+
+def service_env(instance: Path, database_url: str | None) -> dict[str, str]:
+    env = {
+        "COMMENTSVC_INSTANCE_PATH": str(instance),
+        "COMMENTSVC_RATELIMIT_ENABLED": "false",
+        "COMMENTSVC_LOG_LEVEL": "WARNING",
+    }
+    if database_url:
+        env["COMMENTSVC_DATABASE_URL"] = database_url
+        env["COMMENTSVC_SECRET_KEY"] = secrets.token_urlsafe(32)
+    return env
+
+
+# The schema comes from the models, as in the test suite (tests/test_migrations.py proves the
+# migrations build the same one), so the benchmark runs while a new migration is still pending.
+CREATE_SCHEMA = """
+from commentsvc import create_app
+from commentsvc.extensions import db
+with create_app().app_context():
+    db.create_all()
+"""
+
+
+def run_python(env: dict[str, str], *args: str) -> None:
+    subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env={**clean_environ(), **env},
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def run_database(
+    database: str, database_url: str | None, work: Path, args: argparse.Namespace
+) -> Figures:
+    figures = Figures(database, args.runs, args.seconds)
+    work.mkdir(parents=True)
+    env = service_env(work / "instance", database_url)
+    run_python(env, "-c", CREATE_SCHEMA)
+    run_python(env, "-c", "from commentsvc.cli import main; main()", "site", "add", SITE,
+               "--origin", ORIGIN)  # fmt: skip
+    gunicorn_args = ["--worker-class", args.worker_class]
+    service = Server("service", "commentsvc.wsgi:app", env, gunicorn_args=gunicorn_args,
+                     log_dir=work)  # fmt: skip
+    floor = None
+    try:
+        client = Client(service.port)
+        started = time.perf_counter()
+        for size in SIZES:
+            seed_thread(client, size)
+        figures.seed_seconds = time.perf_counter() - started
+        print(f"  seeded {sum(SIZES)} comments in {figures.seed_seconds:.1f} s", flush=True)
+
+        endpoints = {f"thread-{size}": thread_path(thread_url(f"size-{size}")) for size in SIZES}
+        endpoints["counts"] = counts_path()
+        figures.body_bytes = capture_for_floor(client, endpoints, work / "floor")
+        floor_env = {"BENCH_FLOOR_DIR": str(work / "floor")}
+        floor = Server("floor", "floor_app:app", floor_env, cwd=Path(__file__).parent,
+                       gunicorn_args=gunicorn_args, log_dir=work)  # fmt: skip
+
+        headers = {"Accept-Encoding": "gzip"}
+        for name, path in endpoints.items():  # warm both: caches, imports, connections
+            wrk(service.url + path, 1, headers)
+            wrk(f"{floor.url}/{name}", 1, headers)
+        for run in range(args.runs):
+            for name, path in endpoints.items():
+                figures.reads.setdefault(name, []).append(
+                    wrk(service.url + path, args.seconds, headers)
+                )
+                floor_result = wrk(f"{floor.url}/{name}", args.seconds, headers)
+                figures.floors.setdefault(name, []).append(floor_result)
+            figures.posts_per_second.append(post_for(client, args.seconds, run))
+            print(f"  run {run + 1}/{args.runs} done", flush=True)
+
+        for size in SIZES:
+            chains = [
+                follow_cursor(client, thread_url(f"size-{size}")) for _ in range(args.chain_repeats)
+            ]
+            ms = median([c[0] for c in chains])
+            figures.whole_thread[size] = (ms, chains[0][1], chains[0][2])
+        after_write, cached = read_after_write(client, args.chain_repeats)
+        figures.first_read_after_write_ms = after_write
+        figures.cached_read_ms = cached
+        figures.gzip = check_gzip(client)
+        figures.rss_mb = service.worker_rss_mb()
+        figures.floor_rss_mb = floor.worker_rss_mb()
+    finally:
+        service.stop()
+        if floor is not None:
+            floor.stop()
+    return figures
+
+
+# ---------------------------------------------------------------- report
+
+
+def mark(is_met: bool) -> str:
+    return "ok" if is_met else "MISSED"
+
+
+def report(figures: Figures) -> str:
+    lines = [
+        f"\n{figures.database}: gunicorn, 1 worker process; wrk -t1 -c16 -d{figures.seconds:g}s "
+        f"--latency, Accept-Encoding: gzip; medians of {figures.runs} run(s)",
+        f"{'endpoint':<18}{'bytes':>9}{'req/s':>10}{'p99 ms':>9}{'floor req/s':>13}"
+        f"{'floor p99':>11}{'ratio':>7}  target >= {TARGET_FLOOR_RATIO}x",
+    ]
+    for name, results in figures.reads.items():
+        rate = median([r.requests_per_second for r in results])
+        p99 = median([r.p99_ms for r in results])
+        floor_rate = median([r.requests_per_second for r in figures.floors[name]])
+        floor_p99 = median([r.p99_ms for r in figures.floors[name]])
+        ratio = rate / floor_rate
+        clean = all(r.is_clean for r in results + figures.floors[name])
+        label = name.replace("thread-", "thread ") + (" p1" if name.startswith("thread") else "")
+        lines.append(
+            f"{label:<18}{figures.body_bytes[name]:>9}{rate:>10.0f}{p99:>9.1f}{floor_rate:>13.0f}"
+            f"{floor_p99:>11.1f}{ratio:>7.2f}  {mark(ratio >= TARGET_FLOOR_RATIO)}"
+            + ("" if clean else "  (errors or non-2xx responses!)")
+        )
+    for size, (ms, pages, comments) in figures.whole_thread.items():
+        lines.append(
+            f"whole thread {size:>4}: {pages} request(s), {comments} comments, {ms:.1f} ms "
+            "(median, sequential, following the cursor)"
+        )
+    posts = median(figures.posts_per_second)
+    lines.append(
+        f"posting: {posts:.0f} comments/s sequential (runs: "
+        f"{', '.join(f'{p:.0f}' for p in figures.posts_per_second)}); target >= "
+        f"{TARGET_POSTS_PER_SECOND:.0f}: {mark(posts >= TARGET_POSTS_PER_SECOND)}"
+    )
+    first = median(figures.first_read_after_write_ms)
+    lines.append(
+        f"first read of the 1,000-comment thread after a write: {first:.1f} ms median, "
+        f"{max(figures.first_read_after_write_ms):.1f} ms max (cached read "
+        f"{median(figures.cached_read_ms):.1f} ms); target < {TARGET_FIRST_READ_MS:.0f} ms: "
+        f"{mark(first < TARGET_FIRST_READ_MS)}"
+    )
+    zipped = figures.gzip
+    lines.append(
+        f"gzip: 1,000-comment first page {zipped['identity_bytes']} B plain -> "
+        f"{zipped['gzip_bytes']} B with Content-Encoding: {zipped['gzip_encoding']}; "
+        f"without Accept-Encoding: {zipped['identity_encoding'] or 'identity'}; same document: "
+        f"{zipped['same_document']}"
+    )
+    lines.append(
+        f"worker RSS after the run: {figures.rss_mb:.1f} MB (floor worker "
+        f"{figures.floor_rss_mb:.1f} MB); target < {TARGET_RSS_MB:.0f} MB: "
+        f"{mark(figures.rss_mb < TARGET_RSS_MB)}"
+    )
+    lines.append(f"seeding {sum(SIZES)} comments through the API took {figures.seed_seconds:.1f} s")
+    return "\n".join(lines)
+
+
+def create_postgres_database(server_url: str) -> tuple[str, str]:
+    import sqlalchemy as sa
+
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    return name, url
+
+
+def drop_postgres_database(server_url: str, name: str) -> None:
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1 run of 3 s per figure")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=10.0, help="wrk -d per figure")
+    parser.add_argument("--postgres", action="store_true",
+                        help="also run on COMMENTSVC_TEST_POSTGRES_URL's server")  # fmt: skip
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
+    args = parser.parse_args()
+    if args.quick:
+        args.runs, args.seconds = 1, 3.0
+    args.chain_repeats = 3 if args.quick else 9
+    postgres_server = os.environ.get("COMMENTSVC_TEST_POSTGRES_URL")
+    if args.postgres and not postgres_server:
+        parser.error("--postgres needs COMMENTSVC_TEST_POSTGRES_URL (see .ci/start-postgres)")
+
+    work = Path(tempfile.mkdtemp(prefix="commentsvc-bench-"))
+    reports = []
+    try:
+        print(f"sqlite (embedded default), work folder {work}", flush=True)
+        reports.append(report(run_database("sqlite", None, work / "sqlite", args)))
+        if args.postgres:
+            print("postgresql", flush=True)
+            name, url = create_postgres_database(postgres_server)
+            try:
+                reports.append(report(run_database("postgresql", url, work / "postgresql", args)))
+            finally:
+                drop_postgres_database(postgres_server, name)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    print("\n".join(reports))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
