@@ -23,6 +23,7 @@ LOGIN_URL = "/auth/login/site"
 PUBLIC_ENDPOINTS = frozenset({"moderate.static", "moderate.login"})
 
 Item = Comment | Mention
+MAX_ID = 2**63 - 1  # larger numbers cannot be row ids (and SQLite cannot even bind them)
 
 
 @bp.before_request
@@ -77,6 +78,8 @@ def site_by_id(site_id: int) -> Site:
 
 
 def comment(comment_id: int) -> Comment:
+    if comment_id > MAX_ID:
+        raise NotFound(f"There is no comment {comment_id} on your sites.")
     found = db.session.scalar(
         sa.select(Comment)
         .options(selectinload(Comment.thread).joinedload(Thread.site))
@@ -88,18 +91,27 @@ def comment(comment_id: int) -> Comment:
 
 
 def mention(mention_id: int) -> Mention:
-    found = db.session.get(Mention, mention_id)
+    found = db.session.get(Mention, mention_id) if mention_id <= MAX_ID else None
     if found is None or not operator().operates(found.thread.site_id):
         raise NotFound(f"There is no mention {mention_id} on your sites.")
     return found
 
 
+def whole_number(value: str | None, low: int = 0, high: int = MAX_ID) -> int | None:
+    """``value`` as an int within [low, high], or None: never a 500 for "²" or 5,000 digits."""
+    value = (value or "").strip()
+    if not value.isdecimal() or len(value) > len(str(high)) or not low <= int(value) <= high:
+        return None
+    return int(value)
+
+
 def parse_key(key: str) -> tuple[str, int]:
     """``c:12`` is comment 12, ``m:3`` mention 3: the values of the queue's checkboxes."""
     prefix, _, number = (key or "").partition(":")
-    if prefix not in {"c", "m"} or not number.isdigit() or len(number) > 18:
+    parsed = whole_number(number, 1)
+    if prefix not in {"c", "m"} or parsed is None:
         raise InvalidInput(f"{key[:40]!r} is not a queue item.")
-    return prefix, int(number)
+    return prefix, parsed
 
 
 def item(key: str) -> Item:

@@ -18,8 +18,8 @@ PAGE_SIZE = 100
 def audit() -> str:
     site_name = request.args.get("site", "")
     site_ids = [access.site_named(site_name).id] if site_name else access.site_ids()
-    page = request.args.get("page", "1")
-    if not page.isdigit() or not 1 <= int(page) <= 100_000:
+    page = access.whole_number(request.args.get("page", "1"), 1, 100_000)
+    if page is None:
         raise InvalidInput("Page is a positive number.", field="page")
     rows = db.session.execute(
         sa.select(AuditEntry, Account.display_name, Site.name)
@@ -28,13 +28,13 @@ def audit() -> str:
         .where(AuditEntry.site_id.in_(site_ids))
         .order_by(AuditEntry.id.desc())
         .limit(PAGE_SIZE + 1)
-        .offset((int(page) - 1) * PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
     ).all()
     return render_template(
         "moderate/audit.html",
         rows=rows[:PAGE_SIZE],
         has_next=len(rows) > PAGE_SIZE,
-        page=int(page),
+        page=page,
         site_name=site_name,
         sites=access.sites(),
     )

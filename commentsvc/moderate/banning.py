@@ -27,12 +27,12 @@ def _until(value: str) -> datetime | None:
 
 
 def _account_id(value: str) -> int | None:
-    value = value.strip()
-    if not value:
+    if not value.strip():
         return None
-    if not value.isdigit() or len(value) > 18:
+    number = access.whole_number(value, 1)
+    if number is None:
         raise InvalidInput("An account is given by its number.", field="account_id")
-    return int(value)
+    return number
 
 
 @bp.get("/bans")
@@ -65,7 +65,7 @@ def ban() -> Response:
 
 @bp.post("/bans/<int:ban_id>/lift")
 def lift(ban_id: int) -> Response:
-    found = db.session.get(Ban, ban_id)
+    found = db.session.get(Ban, ban_id) if ban_id <= access.MAX_ID else None
     if found is None or not access.operator().operates(found.site_id):
         raise NotFound(f"There is no ban {ban_id} on your sites.")
     lift_ban(access.operator(), found)

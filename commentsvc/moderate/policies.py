@@ -31,10 +31,10 @@ def provider_choices(site: Site) -> list[tuple[str, str]]:
 
 
 def _number(form: Mapping[str, str], name: str, low: int, high: int, label: str) -> int:
-    value = (form.get(name) or "").strip()
-    if not value.isdigit() or not low <= int(value) <= high:
+    value = access.whole_number(form.get(name), low, high)
+    if value is None:
         raise InvalidInput(f"{label} is a whole number from {low} to {high}.", field=name)
-    return int(value)
+    return value
 
 
 def parse_policy(form: MultiDict[str, str], site: Site) -> Policy:

@@ -17,6 +17,7 @@ from commentsvc.errors import InvalidInput, NotFound
 from commentsvc.extensions import db
 from commentsvc.models import Account, Comment, CommentStatus, Mention, MentionKind, Thread
 from commentsvc.models import Verification as MentionVerification
+from commentsvc.moderate.access import whole_number
 
 PAGE_SIZE = 50
 KINDS = ("comment", *(kind.value for kind in MentionKind))
@@ -45,7 +46,7 @@ class QueueFilter:
         status = (args.get("status") or CommentStatus.PENDING.value).strip()
         order = (args.get("order") or "newest").strip()
         q = (args.get("q") or "").strip()
-        page = (args.get("page") or "1").strip()
+        page = whole_number(args.get("page") or "1", 1, MAX_PAGE)
         if site and site not in site_ids_by_name:
             raise NotFound(f"You moderate no site named {site[:64]!r}.")
         if kind and kind not in KINDS:
@@ -56,7 +57,7 @@ class QueueFilter:
             raise InvalidInput("Order is newest or oldest.", field="order")
         if len(q) > MAX_SEARCH_LENGTH:
             raise InvalidInput(f"Search at most {MAX_SEARCH_LENGTH} characters.", field="q")
-        if not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
+        if page is None:
             raise InvalidInput("Page is a positive number.", field="page")
         return cls(
             site_id=site_ids_by_name.get(site),
@@ -65,7 +66,7 @@ class QueueFilter:
             status=CommentStatus(status),
             q=q,
             order=order,
-            page=int(page),
+            page=page,
         )
 
     def args(self, **changes: Any) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+from commentsvc.avatars import avatar_url
 from commentsvc.errors import InvalidInput
 from commentsvc.extensions import db
 from commentsvc.markup import render_markdown
@@ -187,6 +188,9 @@ def reply_as_site(actor: Account, comment: Comment, body_markdown: str, ip_hash:
         depth=comment.depth + 1 if is_nested else comment.depth,
         account_id=actor.id,
         author_name=site.name,
+        author_website=site.origins[0] if site.origins else None,
+        author_avatar=avatar_url(f"site:{site.name}"),
+        author_provider="site",
         body_markdown=body_markdown,
         body_html=render_markdown(body_markdown),
         status=CommentStatus.VISIBLE,

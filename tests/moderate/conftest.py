@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 
 from commentsvc.extensions import db
@@ -59,6 +60,8 @@ def sign_in(client: FlaskClient, account: Account) -> FlaskClient:
     with client.session_transaction() as session:
         session["account_id"] = account.id
         session["generation"] = account.token_generation
+    # Requests share the fixture's app context: forget the account cached by the last one.
+    g.pop("account", None)
     return client
 
 
@@ -128,3 +131,20 @@ def add_mention(
 @pytest.fixture
 def comment_factory(site: Site) -> Callable[..., Comment]:
     return lambda *args, **kwargs: add_comment(kwargs.pop("site", site), *args, **kwargs)
+
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient) -> str:
+    """The CSRF token the queue page embeds in its forms for this client's session."""
+    html = client.get("/moderate/").get_data(as_text=True)
+    match = _CSRF.search(html)
+    assert match, html[:500]
+    return match.group(1)
+
+
+def post_form(client: FlaskClient, path: str, data: dict | None = None, **kwargs):
+    """A form POST carrying the session's CSRF token, as a browser would send it."""
+    fields = {"csrf_token": csrf_token(client), **(data or {})}
+    return client.post(path, data=fields, **kwargs)
