@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import current_app, g, request, session
+from flask import current_app, request, session
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from commentsvc.extensions import db
@@ -16,6 +16,7 @@ from commentsvc.models import Account
 
 TOKEN_LIFETIME = timedelta(hours=1)
 _SALT = "commentsvc.api-token"
+_CACHE_KEY = "commentsvc.account"
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -52,12 +53,15 @@ def _account_from_session() -> Account | None:
 
 
 def current_account() -> Account | None:
-    """The signed-in account of this request, or None (a guest)."""
-    if "account" not in g:
+    """The signed-in account of this request, or None (a guest).
+
+    Cached on the request itself (not ``g``): an app context can outlive one request.
+    """
+    if _CACHE_KEY not in request.environ:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() == "bearer" and token:
-            g.account = account_from_token(token.strip())
+            request.environ[_CACHE_KEY] = account_from_token(token.strip())
         else:
-            g.account = _account_from_session()
-    return g.account
+            request.environ[_CACHE_KEY] = _account_from_session()
+    return request.environ[_CACHE_KEY]

@@ -1,0 +1,66 @@
+"""Authlib Flask OAuth clients for the configured providers: state, nonce and PKCE are Authlib's.
+
+Each app gets its own :class:`~authlib.integrations.flask_client.OAuth` registry (kept in
+``app.extensions``), built from that app's configuration on first use: the module-level
+``commentsvc.extensions.oauth`` caches clients process-wide, which would mix up the
+endpoints of two apps living in one process (tests, or a server reloading its settings).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from authlib.integrations.flask_client import FlaskOAuth2App, OAuth
+from flask import Flask, current_app
+
+from commentsvc.auth.providers import ProviderKind, ProviderSpec, configured_providers
+from commentsvc.errors import NotFound
+
+EXTENSION_KEY = "commentsvc.auth.oauth"
+HTTP_TIMEOUT_SECONDS = 10
+_lock = threading.Lock()
+
+
+def _register(registry: OAuth, spec: ProviderSpec) -> None:
+    client_kwargs: dict[str, object] = {
+        "scope": spec.scope,
+        "token_endpoint_auth_method": spec.token_auth_method,
+        "default_timeout": HTTP_TIMEOUT_SECONDS,
+    }
+    if spec.kind in {ProviderKind.TWITTER, ProviderKind.OIDC}:
+        client_kwargs["code_challenge_method"] = "S256"  # PKCE (Twitter requires it)
+    registry.register(
+        spec.id,
+        client_id=spec.client_id,
+        client_secret=spec.client_secret,
+        authorize_url=spec.authorize_url,
+        access_token_url=spec.token_url,
+        server_metadata_url=(
+            f"{spec.issuer}/.well-known/openid-configuration" if spec.issuer else None
+        ),
+        userinfo_endpoint=spec.userinfo_url,
+        client_kwargs=client_kwargs,
+    )
+
+
+def _registry(app: Flask) -> OAuth:
+    registry = app.extensions.get(EXTENSION_KEY)
+    if registry is None:
+        with _lock:
+            registry = app.extensions.get(EXTENSION_KEY)
+            if registry is None:
+                registry = OAuth()
+                registry.app = app  # bound without init_app: leaves the shared extension alone
+                for spec in configured_providers(app.config).values():
+                    _register(registry, spec)
+                app.extensions[EXTENSION_KEY] = registry
+    return registry
+
+
+def oauth_client(provider_id: str) -> FlaskOAuth2App:
+    """The Authlib client of a configured provider; NotFound for anything else."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    client = _registry(app).create_client(provider_id)
+    if client is None:
+        raise NotFound(f"Sign-in with {provider_id!r} is not configured on this service.")
+    return client

@@ -1,0 +1,78 @@
+"""Sign-in with an OAuth 2 / OpenID Connect provider: the redirect out and the callback back.
+
+Authlib creates and checks ``state``, the OIDC ``nonce`` and the PKCE verifier (kept in the
+popup's first-party session); a callback whose state this browser did not start is refused.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import requests
+from authlib.common.errors import AuthlibBaseError
+from flask import Response, current_app, request, url_for
+from joserfc.errors import JoseError
+
+from commentsvc.auth import bp
+from commentsvc.auth.clients import oauth_client
+from commentsvc.auth.errors import ProviderUnavailable
+from commentsvc.auth.flow import current_flow, finish, flow_from_request, remember_flow
+from commentsvc.auth.profiles import fetch_profile
+from commentsvc.auth.providers import configured_providers
+from commentsvc.auth.tokens import current_account
+from commentsvc.errors import InvalidInput, NotFound, Unauthorized
+from commentsvc.extensions import db
+from commentsvc.services.identities import sign_in_with
+
+log = logging.getLogger(__name__)
+
+
+def callback_url(provider: str) -> str:
+    """The exact URL to register with the provider: built on ``PUBLIC_URL`` when it is set."""
+    base = current_app.config["PUBLIC_URL"] or request.host_url.rstrip("/")
+    return base + url_for("auth.callback", provider=provider)
+
+
+@bp.get("/login/<provider>")
+def login(provider: str) -> Response:
+    """Start signing in with ``provider`` (``?site=&origin=`` from the widget, or ``?next=``)."""
+    if provider not in configured_providers():
+        raise NotFound(f"Sign-in with {provider!r} is not configured on this service.")
+    is_link = request.args.get("link") == "1"
+    if is_link and current_account() is None:
+        raise Unauthorized("Sign in first, then link another provider from your account page.")
+    flow = flow_from_request(provider, is_link=is_link)
+    remember_flow(flow)
+    try:
+        return oauth_client(provider).authorize_redirect(callback_url(provider))
+    except requests.RequestException as error:  # OIDC discovery failed
+        log.warning("provider %s unreachable: %s", provider, error)
+        raise ProviderUnavailable("The sign-in provider cannot be reached; try later.") from error
+
+
+@bp.get("/callback/<provider>")
+def callback(provider: str) -> Response:
+    """The provider sends the browser back here with ``code`` and ``state``."""
+    spec = configured_providers().get(provider)
+    if spec is None:
+        raise NotFound(f"Sign-in with {provider!r} is not configured on this service.")
+    flow = current_flow()
+    if flow is None:
+        raise InvalidInput("This sign-in was not started in this browser; start again.")
+    client = oauth_client(provider)
+    try:
+        token = client.authorize_access_token()
+        profile = fetch_profile(spec, client, token)
+    except (AuthlibBaseError, JoseError) as error:  # bad state, code, ID token or nonce
+        reason = getattr(error, "description", None) or getattr(error, "error", None) or error
+        log.info("sign-in with %s refused: %s", provider, reason)
+        raise InvalidInput(f"Sign-in with {spec.name} failed ({reason}); start again.") from error
+    except (requests.RequestException, ValueError) as error:
+        log.warning("provider %s failed: %s", provider, error)
+        raise ProviderUnavailable(
+            f"{spec.name} did not answer properly; try again in a moment."
+        ) from error
+    link_to = current_account() if flow.is_link else None
+    account = sign_in_with(profile, link_to)
+    db.session.commit()
+    return finish(account, flow)

@@ -1,0 +1,134 @@
+"""Site accounts: register, confirm the address, sign in, reset a forgotten password.
+
+No page says whether an email has an account: registering a taken address and asking a
+reset for an unknown one answer exactly as the normal case (mail tells the owner the rest),
+and a wrong password, an unknown email and a locked account get one and the same message.
+"""
+
+from __future__ import annotations
+
+from flask import Response, render_template, request
+
+from commentsvc.auth import bp
+from commentsvc.auth.flow import finish, flow_from_request, sign_in_session
+from commentsvc.auth.forms import ForgotForm, RegisterForm, ResetForm, SignInForm
+from commentsvc.auth.links import account_from_reset_token, account_from_verify_token
+from commentsvc.auth.mailing import queue_mail
+from commentsvc.auth.providers import SITE_PROVIDER, configured_providers
+from commentsvc.extensions import db, limiter
+from commentsvc.services.accounts import (
+    EmailNotVerified,
+    SignInRefused,
+    authenticate,
+    create_account,
+    find_account_by_email,
+    mark_email_verified,
+    set_password,
+)
+
+SIGN_IN_LIMIT = "10 per minute;60 per hour"
+MAIL_LIMIT = "5 per minute;20 per hour"
+
+
+def _notice(title: str, message: str, status: int = 200) -> tuple[str, int]:
+    return render_template("auth/notice.html", title=title, message=message), status
+
+
+@bp.route("/login/site", methods=["GET", "POST"])
+@limiter.limit(SIGN_IN_LIMIT, methods=["POST"])
+def login_site() -> Response | tuple[str, int]:
+    """Email + password: in the widget's popup (``site``, ``origin``) or as a page (``next``)."""
+    flow = flow_from_request(SITE_PROVIDER)
+    form = SignInForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            account = authenticate(form.email.data, form.password.data)
+        except SignInRefused as refused:
+            error = refused.detail
+        except EmailNotVerified as unverified:
+            error = unverified.detail
+            db.session.commit()
+            queue_mail("verification", unverified.account)
+        else:
+            db.session.commit()
+            return finish(account, flow)
+        db.session.commit()  # failure counts and locks
+    elif request.method == "POST":
+        error = "Fill in your email and password."
+    providers = [] if flow.is_popup else list(configured_providers().values())
+    page = render_template(
+        "auth/login_site.html",
+        form=form,
+        error=error,
+        query=request.query_string.decode(),
+        providers=providers,
+        next=flow.next,
+    )
+    return page, (401 if error else 200)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(MAIL_LIMIT, methods=["POST"])
+def register() -> tuple[str, int]:
+    form = RegisterForm()
+    if form.validate_on_submit():
+        existing = find_account_by_email(form.email.data)
+        if existing is not None:
+            queue_mail("registration_attempt", existing)
+        else:
+            account = create_account(form.email.data, form.name.data, form.password.data)
+            db.session.commit()
+            queue_mail("verification", account)
+        return _notice(
+            "Check your email",
+            "We sent a message to the address you gave. Follow its link to confirm the "
+            "address, then sign in.",
+        )
+    status = 400 if request.method == "POST" else 200
+    page = render_template("auth/register.html", form=form, query=request.query_string.decode())
+    return page, status
+
+
+@bp.get("/verify/<token>")
+def verify_email(token: str) -> tuple[str, int]:
+    account, email = account_from_verify_token(token)
+    mark_email_verified(account, email)
+    db.session.commit()
+    sign_in_session(account)
+    return _notice("Address confirmed", "Your email address is confirmed; you are signed in.")
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@limiter.limit(MAIL_LIMIT, methods=["POST"])
+def forgot_password() -> tuple[str, int]:
+    form = ForgotForm()
+    if form.validate_on_submit():
+        account = find_account_by_email(form.email.data)
+        if account is not None:
+            queue_mail("password_reset", account)
+        return _notice(
+            "Check your email",
+            "If an account uses that address, we sent it a link to choose a new password. "
+            "The link works for one hour.",
+        )
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/forgot.html", form=form), status
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(SIGN_IN_LIMIT, methods=["POST"])
+def reset_password(token: str) -> tuple[str, int]:
+    account = account_from_reset_token(token)
+    form = ResetForm()
+    if form.validate_on_submit():
+        set_password(account, form.password.data)
+        account.is_email_verified = True  # the link came through that mailbox
+        db.session.commit()
+        sign_in_session(account)
+        return _notice(
+            "Password changed",
+            "Your new password is set, and every other sign-in of yours has been signed out.",
+        )
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/reset.html", form=form), status

@@ -1,0 +1,26 @@
+"""``/auth/unsubscribe/<token>``: the link in a reply notification turns that comment's
+notifications off. The token is signed, so the link alone is the permission."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from commentsvc.auth import bp
+from commentsvc.auth.links import comment_id_from_unsubscribe_token
+from commentsvc.extensions import csrf, db
+from commentsvc.models import Comment
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the signed token is the credential; no cookie is involved
+def unsubscribe(token: str) -> tuple[str, int]:
+    """GET from the mail's link, POST from a mail client's one-click ``List-Unsubscribe``."""
+    comment = db.session.get(Comment, comment_id_from_unsubscribe_token(token))
+    if comment is not None and comment.is_notify:
+        comment.is_notify = False
+        db.session.commit()
+    return render_template(
+        "auth/notice.html",
+        title="Unsubscribed",
+        message="You will get no more emails about replies to this comment.",
+    ), 200

@@ -1,0 +1,66 @@
+"""The popup sign-in through local Twitter-, Facebook- and OIDC-shaped providers."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from commentsvc.extensions import db
+from commentsvc.models import Account, Identity
+from tests.auth.conftest import SITE_ORIGIN, consent, local_path, sign_in_popup
+
+
+@pytest.mark.parametrize(
+    ("provider", "subject", "name", "avatar"),
+    [
+        ("twitter", "1001", "Alice Example", "https://pbs.twimg.example/alice.jpg"),
+        ("facebook", "fb1001", "Alice Example", "https://fb.example/alice.jpg"),
+        ("acme", "oidc-1001", "Alice Example", "https://idp.example/alice.png"),
+    ],
+)
+def test_popup_sign_in_creates_account_from_provider_profile(
+    client, site, provider, subject, name, avatar
+) -> None:
+    message = sign_in_popup(client, provider)
+
+    assert message["type"] == "commentsvc:signed-in"
+    assert message["expires_at"].endswith("Z")
+    assert message["account"]["name"] == name
+    assert message["account"]["avatar"] == avatar
+    assert message["account"]["providers"] == [provider]
+    identity = db.session.scalars(sa.select(Identity)).one()
+    assert (identity.provider, identity.subject) == (provider, subject)
+    me = client.get("/api/me", headers={"Authorization": f"Bearer {message['token']}"})
+    assert me.get_json()["account"]["id"] == identity.account_id
+
+
+def test_completion_page_posts_only_to_the_checked_origin_under_a_nonce_csp(client, site) -> None:
+    start = client.get(f"/auth/login/twitter?site=blog&origin={SITE_ORIGIN}")
+    client.get(local_path(consent(start.headers["Location"])))
+    page = client.get("/auth/complete")
+    html = page.get_data(as_text=True)
+    csp = page.headers["Content-Security-Policy"]
+    nonce = csp.split("'nonce-")[1].split("'")[0]
+
+    assert f'<script nonce="{nonce}">' in html
+    assert "script-src 'nonce-" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert f'var origin = "{SITE_ORIGIN}";' in html
+    assert "window.opener.postMessage(message, origin)" in html
+    assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_signing_in_again_reuses_the_identity_and_account(app, site) -> None:
+    first = sign_in_popup(app.test_client(), "twitter")
+    second = sign_in_popup(app.test_client(), "twitter")
+
+    assert first["account"]["id"] == second["account"]["id"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Identity)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Account)) == 1
+
+
+def test_different_provider_users_get_different_accounts(app, site) -> None:
+    alice = sign_in_popup(app.test_client(), "twitter", "alice")
+    bob = sign_in_popup(app.test_client(), "twitter", "bob")
+
+    assert alice["account"]["id"] != bob["account"]["id"]

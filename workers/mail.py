@@ -1,0 +1,108 @@
+"""Account mail (address confirmation, password reset), sent over SMTP by a job, never inside
+a request. ``COMMENTSVC_SMTP_URL`` is ``smtp://user:password@host:port`` (``smtps://`` for TLS
+from the start; ``SMTP_STARTTLS`` upgrades a plain connection). Without it the embedded
+default logs the message instead, so a local install still shows the link.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+from urllib.parse import unquote, urlsplit
+
+from flask import current_app
+
+from commentsvc.auth.links import reset_token, verify_token
+from commentsvc.extensions import db
+from commentsvc.models import Account
+from workers.runtime import job
+
+log = logging.getLogger(__name__)
+
+
+def send_mail(to: str, subject: str, text: str, headers: dict[str, str] | None = None) -> None:
+    """Deliver one plain-text message through the configured SMTP server."""
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(text)
+    url = current_app.config.get("SMTP_URL")
+    if not url:
+        log.warning("no SMTP_URL configured; mail to %s not sent:\n%s", to, text)
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise ValueError("COMMENTSVC_SMTP_URL must look like smtp://user:password@host:port")
+    timeout = float(current_app.config["SMTP_TIMEOUT_SECONDS"])
+    context = ssl.create_default_context()
+    if parts.scheme == "smtps":
+        client = smtplib.SMTP_SSL(
+            parts.hostname, parts.port or 465, timeout=timeout, context=context
+        )
+    else:
+        client = smtplib.SMTP(parts.hostname, parts.port or 25, timeout=timeout)
+    with client:
+        if parts.scheme == "smtp" and current_app.config["SMTP_STARTTLS"]:
+            client.starttls(context=context)
+        if parts.username:
+            client.login(unquote(parts.username), unquote(parts.password or ""))
+        client.send_message(message)
+    log.info("mail %r sent to %s", subject, to)
+
+
+def _account(account_id: int) -> Account | None:
+    account = db.session.get(Account, account_id)
+    if account is None or not account.email:
+        log.info("mail for account %s skipped: gone or without email", account_id)
+        return None
+    return account
+
+
+@job
+def send_verification(account_id: int, base_url: str) -> None:
+    account = _account(account_id)
+    if account is None or account.is_email_verified:
+        return
+    link = f"{base_url}/auth/verify/{verify_token(account)}"
+    send_mail(
+        account.email,
+        "Confirm your email address",
+        f"Hello {account.display_name},\n\nconfirm this address for your comments account "
+        f"by opening this link within three days:\n\n{link}\n\n"
+        "If you did not create an account, ignore this message.\n",
+    )
+
+
+@job
+def send_password_reset(account_id: int, base_url: str) -> None:
+    account = _account(account_id)
+    if account is None:
+        return
+    link = f"{base_url}/auth/reset/{reset_token(account)}"
+    send_mail(
+        account.email,
+        "Choose a new password",
+        f"Hello {account.display_name},\n\nsomeone (hopefully you) asked to reset the password "
+        f"of your comments account. Choose a new one within an hour here:\n\n{link}\n\n"
+        "If it was not you, ignore this message: your password stays as it is.\n",
+    )
+
+
+@job
+def send_registration_attempt(account_id: int, base_url: str) -> None:
+    """Someone registered an address that has an account: tell its owner, not the form."""
+    account = _account(account_id)
+    if account is None:
+        return
+    send_mail(
+        account.email,
+        "You already have an account",
+        f"Hello {account.display_name},\n\nsomeone tried to create a comments account with "
+        "this address, which already has one. If it was you, sign in, or choose a new "
+        f"password here:\n\n{base_url}/auth/forgot\n\nOtherwise, ignore this message.\n",
+    )

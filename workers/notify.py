@@ -1,0 +1,58 @@
+"""Reply notifications: when a visible reply appears under a comment whose author asked to be
+told (``is_notify``), email them once, with a link that turns the notifications off."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+
+from commentsvc.auth.links import unsubscribe_token
+from commentsvc.extensions import db
+from commentsvc.models import Comment, CommentStatus
+from workers.mail import send_mail
+from workers.runtime import job
+
+log = logging.getLogger(__name__)
+
+
+def _recipient(comment: Comment) -> str | None:
+    if comment.author_email:
+        return comment.author_email
+    if comment.account is not None and comment.account.is_email_verified:
+        return comment.account.email
+    return None
+
+
+def _same_author(reply: Comment, parent: Comment, recipient: str) -> bool:
+    if reply.account_id is not None and reply.account_id == parent.account_id:
+        return True
+    return bool(reply.author_email) and reply.author_email.lower() == recipient.lower()
+
+
+@job
+def notify_reply(comment_id: int) -> None:
+    """Enqueued after a reply is committed (or approved); re-checks everything itself."""
+    reply = db.session.get(Comment, comment_id)
+    if reply is None or reply.status != CommentStatus.VISIBLE or reply.parent_id is None:
+        return
+    parent = db.session.get(Comment, reply.parent_id)
+    if parent is None or not parent.is_notify or parent.status != CommentStatus.VISIBLE:
+        return
+    recipient = _recipient(parent)
+    if recipient is None or _same_author(reply, parent, recipient):
+        return
+    base_url = current_app.config["PUBLIC_URL"] or "http://localhost:8000"
+    unsubscribe = f"{base_url}/auth/unsubscribe/{unsubscribe_token(parent.id)}"
+    page = f"{reply.thread.url}#comment-{reply.id}"
+    replier = reply.author_name or (reply.account.display_name if reply.account else "Someone")
+    send_mail(
+        recipient,
+        f"New reply to your comment on {reply.thread.title or reply.thread.url}",
+        f"{replier} replied to your comment:\n\n{reply.body_markdown}\n\nRead it here: {page}\n\n"
+        f"To stop emails about replies to this comment, open:\n{unsubscribe}\n",
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
