@@ -13,6 +13,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from commentsvc import assets, config, cors, database, errors, extensions, models  # noqa: F401
     from commentsvc.api import bp as api_bp
     from commentsvc.auth import bp as auth_bp
+    from commentsvc.auth.api import api_bp as auth_api_bp
     from commentsvc.avatars import bp as avatars_bp
     from commentsvc.feeds import bp as feeds_bp
     from commentsvc.health import bp as health_bp
@@ -41,6 +42,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         extensions.csrf.exempt(blueprint)  # no cookies authorise these: CORS and tokens do
         app.register_blueprint(blueprint)
     app.register_blueprint(auth_bp)
+    extensions.csrf.exempt(auth_api_bp)  # bearer tokens, never cookies, authorise it
+    app.register_blueprint(auth_api_bp)
     app.register_blueprint(moderate_bp)
     cors.init_app(app)
     errors.register_error_handlers(app)

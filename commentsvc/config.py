@@ -27,7 +27,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_NAME_LENGTH": 80,
     "MAX_REQUEST_BYTES": 64 * 1024,
     "THREAD_PAGE_SIZE": 50,
-    "SMTP_URL": None,
+    "SMTP_URL": None,  # smtp://user:password@host:port, or smtps:// for implicit TLS
+    "SMTP_STARTTLS": False,
+    "SMTP_TIMEOUT_SECONDS": 10.0,
     "MAIL_FROM": "commentsvc <noreply@localhost>",
     "JOBS_IN_PROCESS_WORKERS": 2,
     "SESSION_COOKIE_HTTPONLY": True,
