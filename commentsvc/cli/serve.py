@@ -5,12 +5,14 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from werkzeug.serving import run_simple
 
 from commentsvc.logs import configure_logging
 
 
 def upgrade_embedded_database() -> None:
-    """The embedded default needs no set-up step: bring its SQLite file to the newest schema."""
+    """The embedded default needs no set-up step: every command that uses the database brings
+    its SQLite file to the newest schema first (production runs `commentsvc db upgrade`)."""
     from flask_migrate import upgrade
 
     if current_app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -25,4 +27,5 @@ def serve(host: str, port: int) -> None:
     """Run the web app with the development server."""
     configure_logging()
     upgrade_embedded_database()
-    current_app.run(host=host, port=port, threaded=True, use_reloader=False)
+    # Flask ignores app.run() inside its own CLI, so start werkzeug's server directly.
+    run_simple(host, port, current_app._get_current_object(), threaded=True)

@@ -6,6 +6,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
+from commentsvc.cli.serve import upgrade_embedded_database
 from commentsvc.errors import ServiceError
 from commentsvc.extensions import db
 from commentsvc.models import ModerationMode, Site
@@ -20,8 +21,10 @@ def _describe(site: Site) -> str:
 
 
 @click.group()
+@with_appcontext
 def site() -> None:
     """Manage the sites that embed the service."""
+    upgrade_embedded_database()
 
 
 @site.command("add")

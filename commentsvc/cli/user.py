@@ -7,14 +7,17 @@ import sys
 import click
 from flask.cli import with_appcontext
 
+from commentsvc.cli.serve import upgrade_embedded_database
 from commentsvc.errors import ServiceError
 from commentsvc.extensions import db
 from commentsvc.services.accounts import create_account
 
 
 @click.group()
+@with_appcontext
 def user() -> None:
     """Manage accounts."""
+    upgrade_embedded_database()
 
 
 @user.command("add")

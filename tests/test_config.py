@@ -1,0 +1,52 @@
+"""Configuration: environment, file, coercion, and loud failures at start."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import pytest
+
+from commentsvc import create_app
+from commentsvc.config import ConfigError
+
+
+def test_environment_overrides_defaults(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("COMMENTSVC_SECRET_KEY", "12345")
+    monkeypatch.setenv("COMMENTSVC_FETCH_ALLOW_NETWORKS", "127.0.0.0/8, ::1/128")
+    monkeypatch.setenv("COMMENTSVC_RATELIMIT_ENABLED", "false")
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert app.config["SECRET_KEY"] == "12345"  # JSON-decoded to an int, coerced back
+    assert app.config["FETCH_ALLOW_NETWORKS"] == [
+        ipaddress.ip_network("127.0.0.0/8"),
+        ipaddress.ip_network("::1/128"),
+    ]
+    assert app.config["RATELIMIT_ENABLED"] is False
+
+
+def test_config_file_is_read(monkeypatch, tmp_path: Path) -> None:
+    config_file = tmp_path / "commentsvc.toml"
+    config_file.write_text('PUBLIC_URL = "https://comments.example.org/"\nTHREAD_PAGE_SIZE = 20\n')
+    monkeypatch.setenv("COMMENTSVC_CONFIG_FILE", str(config_file))
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert app.config["PUBLIC_URL"] == "https://comments.example.org"
+    assert app.config["THREAD_PAGE_SIZE"] == 20
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_embedded_default_keeps_one_random_secret(tmp_path: Path) -> None:
+    first = create_app({"INSTANCE_PATH": str(tmp_path)}).config["SECRET_KEY"]
+    second = create_app({"INSTANCE_PATH": str(tmp_path)}).config["SECRET_KEY"]
+    assert first == second and len(first) >= 40
+    other = create_app({"INSTANCE_PATH": str(tmp_path / "other")}).config["SECRET_KEY"]
+    assert other != first
+
+
+def test_database_url_without_secret_key_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="COMMENTSVC_SECRET_KEY"):
+        create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": "postgresql+psycopg://x/y"})
+
+
+def test_malformed_network_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="FETCH_ALLOW_NETWORKS"):
+        create_app({"INSTANCE_PATH": str(tmp_path), "FETCH_ALLOW_NETWORKS": "not-a-network"})
