@@ -19,6 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_URL": None,  # e.g. https://comments.example.org; None: from the request
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_POST": "5 per minute;30 per hour",
+    "RATELIMIT_POST_PER_IP": "20 per minute;200 per hour",
     "FETCH_ALLOW_NETWORKS": [],
     "FETCH_TIMEOUT_SECONDS": 10.0,
     "FETCH_MAX_BYTES": 1_000_000,

@@ -35,6 +35,11 @@ def _post_limit() -> str:
     return current_app.config["RATELIMIT_POST"]
 
 
+def _ip_limit() -> str:
+    """Everyone posting from one address, signed in or not (several accounts, one spammer)."""
+    return current_app.config["RATELIMIT_POST_PER_IP"]
+
+
 def _poster_key() -> str:
     """Signed-in commenters are limited per account, wherever they post from."""
     account = current_account()
@@ -97,6 +102,7 @@ def _draft(data: dict[str, Any], source: str, html: str) -> CommentDraft:
 
 @bp.post("/sites/<site_name>/comments")
 @limiter.limit(_post_limit, key_func=_poster_key)
+@limiter.limit(_ip_limit, key_func=client_ip)
 def create_comment(site_name: str) -> tuple[dict[str, Any], int]:
     data = json_object(request)
     site = get_site(site_name)
