@@ -61,9 +61,9 @@ def demo_fixture(app: Flask, serve: Callable) -> Demo:
     return Demo(app, service.url, blog.url)
 
 
-def shadow(page, selector: str):
+def shadow(page, selector: str, **options: Any):
     """A locator inside the widget (Playwright's CSS engine pierces open shadow roots)."""
-    return page.locator(f"#comments {selector}")
+    return page.locator(f"#comments {selector}", **options)
 
 
 def add_mention(demo: Demo, path: str = POST, **fields: Any) -> None:

@@ -1,0 +1,145 @@
+"""How the widget shows things: themes and contrast, languages, long threads, counts, mentions."""
+
+from __future__ import annotations
+
+import pytest
+
+from commentsvc.extensions import db
+from commentsvc.models import MentionsDisplay
+from commentsvc.services.sites import get_site, update_site
+from tests.widget.env import (  # noqa: F401  (fixtures)
+    Demo,
+    add_mention,
+    app_config,
+    database_url,
+    demo_fixture,
+    shadow,
+)
+
+pytestmark = pytest.mark.browser
+
+THEME = "document.querySelector('#comments').shadowRoot.querySelector('.cs').dataset.theme"
+PALETTE = """() => { const probe = document.createElement('span'); const v = {};
+    document.querySelector('#comments').shadowRoot.querySelector('.cs').append(probe);
+    for (const n of ['fg', 'bg', 'mu', 'ac', 'on', 'er', 'sf']) {
+      probe.style.color = `var(--${n})`; v[n] = getComputedStyle(probe).color; }
+    probe.remove(); return v; }"""
+
+
+def luminance(rgb: str) -> float:
+    channels = [int(part) / 255 for part in rgb.removeprefix("rgb(").rstrip(")").split(",")]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_palette_meets_wcag_aa_contrast(browser, demo: Demo, scheme: str) -> None:
+    context = browser.new_context(color_scheme=scheme)
+    page = context.new_page()
+    page.goto(demo.page())
+    shadow(page, "form.cs-form").wait_for()
+    assert page.evaluate(THEME) == scheme
+    colours = page.evaluate(PALETTE)
+    pairs = [("fg", "bg"), ("mu", "bg"), ("ac", "bg"), ("on", "ac"), ("er", "bg"), ("fg", "sf")]
+    ratios = {f"{a}/{b}": round(contrast(colours[a], colours[b]), 2) for a, b in pairs}
+    assert all(ratio >= 4.5 for ratio in ratios.values()), ratios
+    context.close()
+
+
+def test_data_theme_overrides_the_system_preference(browser, demo: Demo) -> None:
+    context = browser.new_context(color_scheme="light")
+    page = context.new_page()
+    page.goto(demo.page() + "?theme=dark")
+    shadow(page, "form.cs-form").wait_for()
+    assert page.evaluate(THEME) == "dark"
+    background = shadow(page, ".cs").evaluate("el => getComputedStyle(el).backgroundColor")
+    assert background == "rgb(13, 17, 23)"
+    page.goto(demo.page())
+    shadow(page, "form.cs-form").wait_for()
+    assert page.evaluate(THEME) == "light"
+    page.emulate_media(color_scheme="dark")  # follows the system while no data-theme is set
+    page.wait_for_function(f"{THEME} === 'dark'")
+    context.close()
+
+
+def test_host_page_styles_do_not_reach_the_widget(page, demo: Demo) -> None:
+    demo.post("Styled by the widget alone")
+    page.goto(demo.page())
+    reply = shadow(page, "button", has_text="Reply")
+    page.evaluate(
+        "document.body.append(Object.assign(document.createElement('button'), {id: 'x'}))"
+    )
+    assert page.locator("#x").evaluate("el => getComputedStyle(el).backgroundColor") == (
+        "rgb(255, 105, 180)"
+    )
+    assert reply.evaluate("el => getComputedStyle(el).backgroundColor") != "rgb(255, 105, 180)"
+
+
+def test_data_lang_switches_the_catalogue(page, demo: Demo) -> None:
+    demo.post("Hallo")
+    page.goto(demo.page() + "?lang=de")
+    shadow(page, ".cs-count", has_text="1 Antwort").wait_for()
+    assert shadow(page, "button[type=submit]").inner_text() == "Kommentar senden"
+    assert shadow(page, ".cs-c button", has_text="Antworten").count() == 1
+    assert shadow(page, ".cs").get_attribute("lang") == "de"
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, object]) -> dict[str, object]:  # noqa: F811
+    return {**app_config, "THREAD_PAGE_SIZE": 2}
+
+
+def test_long_threads_load_progressively(page, demo: Demo) -> None:
+    for number in range(1, 6):
+        demo.post(f"Comment number {number}")
+    page.goto(demo.page())
+    shadow(page, ".cs-list > .cs-c", has_text="number 2").wait_for()
+    assert shadow(page, ".cs-list > .cs-c").count() == 2
+    more = shadow(page, "button.cs-more")
+    assert more.inner_text() == "Show 3 more comments"
+    more.click()
+    shadow(page, ".cs-list > .cs-c", has_text="number 4").wait_for()
+    assert more.inner_text() == "Show 1 more comment"
+    assert focused_text(page).startswith("Bob")
+    more.click()
+    shadow(page, ".cs-list > .cs-c", has_text="number 5").wait_for()
+    assert more.is_hidden()
+    texts = shadow(page, ".cs-list > .cs-c .cs-b").all_inner_texts()
+    assert texts == [f"Comment number {n}" for n in range(1, 6)]
+
+
+def focused_text(page) -> str:
+    return page.evaluate("document.querySelector('#comments').shadowRoot.activeElement.textContent")
+
+
+def test_index_page_counts_come_from_one_request(page, demo: Demo) -> None:
+    demo.post("one")
+    demo.post("two")
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(demo.blog + "/")
+    counts = page.locator("[data-comments-count]")
+    page.wait_for_function("document.querySelector('[data-comments-count]').textContent === '2'")
+    assert counts.all_inner_texts() == ["2", "0"]
+    assert len([url for url in requests if "/counts?" in url]) == 1
+    assert page.console_errors == []
+
+
+def test_mentions_are_listed_apart_or_among_comments(page, demo: Demo) -> None:
+    demo.post("A comment")
+    add_mention(demo, title="Linked from elsewhere")
+    page.goto(demo.page())
+    mention = shadow(page, ".cs-ms .cs-mn")
+    mention.get_by_role("link", name="Linked from elsewhere").wait_for()
+    assert mention.get_by_text("replied").is_visible()
+    assert shadow(page, ".cs-count").inner_text() == "2 responses"
+    update_site(get_site("demo"), mentions_display=MentionsDisplay.INLINE)
+    db.session.commit()
+    page.reload()
+    shadow(page, ".cs-list .cs-mn", has_text="Linked from elsewhere").wait_for()
+    assert shadow(page, ".cs-ms").is_hidden()
