@@ -23,6 +23,14 @@ DEFAULTS: dict[str, Any] = {
     "FETCH_ALLOW_NETWORKS": [],
     "FETCH_TIMEOUT_SECONDS": 10.0,
     "FETCH_MAX_BYTES": 1_000_000,
+    "FETCH_ALLOWED_PORTS": [80, 443, 8080, 8443],  # others only inside FETCH_ALLOW_NETWORKS
+    "PINGBACK_WAIT_SECONDS": 5.0,  # the pingback answers the exact fault if the check is this quick
+    "MENTION_MAX_ATTEMPTS": 5,
+    "RATELIMIT_MENTION_CLIENT": "30 per minute;300 per hour",
+    "RATELIMIT_MENTION_SOURCE_HOST": "20 per minute;200 per hour",
+    "RATELIMIT_MENTION_TARGET": "30 per minute;500 per hour",
+    "SWEEP_INTERVAL_SECONDS": 60,  # how often `commentsvc worker` looks for lost checks
+    "SWEEP_STALE_SECONDS": 120,  # a check pending this long without a live job is lost
     "PROXY_COUNT": 0,
     "MAX_COMMENT_LENGTH": 10_000,
     "MAX_NAME_LENGTH": 80,

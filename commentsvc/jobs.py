@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_RETRY_DELAYS: tuple[int, ...] = (10, 60, 300, 1800)
 QUEUE_NAME = "commentsvc"
+JOB_TIMEOUT_SECONDS = 120
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,17 @@ def enqueue(
     *args: Any,
     job_id: str | None = None,
     retry_delays: Sequence[int] = DEFAULT_RETRY_DELAYS,
+    is_rescue: bool = False,
 ) -> JobHandle:
-    """Run ``job_path(*args)`` in the background, retrying with back-off on failure."""
+    """Run ``job_path(*args)`` in the background, retrying with back-off on failure.
+
+    With a ``job_id``, a job of that id still waiting or running absorbs the new request
+    (duplicates collapse). ``is_rescue`` (the sweep) replaces a job that claims to be running
+    but whose worker is gone.
+    """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config["REDIS_URL"]:
-        return _enqueue_rq(app, job_path, args, job_id, retry_delays)
+        return _enqueue_rq(app, job_path, args, job_id, retry_delays, is_rescue)
     return _enqueue_in_process(app, job_path, args, job_id, retry_delays)
 
 
@@ -75,14 +82,43 @@ def queue(app: Flask | None = None):
     return Queue(QUEUE_NAME, connection=redis_connection(app))
 
 
-def _enqueue_rq(app, job_path, args, job_id, retry_delays) -> JobHandle:
+WAITING = frozenset({"queued", "scheduled", "deferred"})
+
+
+def _existing_rq_job(rq_queue, job_id: str, is_rescue: bool):
+    """The job to collapse into, or None after clearing a finished, failed or dead one."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    try:
+        job = Job.fetch(job_id, connection=rq_queue.connection)
+        status = job.get_status(refresh=False)
+    except NoSuchJobError:
+        return None
+    if status in WAITING and job.id in rq_queue.get_job_ids():
+        return job
+    if status in WAITING and status != "queued":
+        return job  # held by the scheduler (retry back-off) or a dependency
+    if status == "started" and not is_rescue:
+        return job
+    job.delete()
+    return None
+
+
+def _enqueue_rq(app, job_path, args, job_id, retry_delays, is_rescue) -> JobHandle:
     from rq import Retry
 
-    job = queue(app).enqueue(
+    rq_queue = queue(app)
+    if job_id:
+        existing = _existing_rq_job(rq_queue, job_id, is_rescue)
+        if existing is not None:
+            return JobHandle(job_id=existing.id, _rq_job=existing)
+    job = rq_queue.enqueue(
         job_path,
         *args,
         job_id=job_id,
         retry=Retry(max=len(retry_delays), interval=list(retry_delays)) if retry_delays else None,
+        job_timeout=JOB_TIMEOUT_SECONDS,
         failure_ttl=7 * 24 * 3600,
         result_ttl=3600,
     )
@@ -103,8 +139,16 @@ def _executor(app: Flask) -> ThreadPoolExecutor:
         return executor
 
 
+_in_flight: dict[tuple[int, str], Future] = {}
+
+
 def _enqueue_in_process(app, job_path, args, job_id, retry_delays) -> JobHandle:
     """The embedded default: the same job function, on a thread of this process."""
+    if job_id:
+        with _executors_lock:
+            running = _in_flight.get((id(app), job_id))
+        if running is not None and not running.done():
+            return JobHandle(job_id=job_id, _future=running)
     if int(app.config["JOBS_IN_PROCESS_WORKERS"]) == 0:
         future: Future = Future()
         try:
@@ -115,7 +159,17 @@ def _enqueue_in_process(app, job_path, args, job_id, retry_delays) -> JobHandle:
     scale = float(app.config.get("JOBS_RETRY_DELAY_SCALE", 1.0))
     delays = tuple(delay * scale for delay in retry_delays)
     future = _executor(app).submit(_run_with_retries, app, job_path, args, delays)
+    if job_id:
+        with _executors_lock:
+            _in_flight[(id(app), job_id)] = future
+        future.add_done_callback(lambda done: _forget(id(app), job_id, done))
     return JobHandle(job_id=job_id, _future=future)
+
+
+def _forget(app_id: int, job_id: str, future: Future) -> None:
+    with _executors_lock:
+        if _in_flight.get((app_id, job_id)) is future:
+            del _in_flight[(app_id, job_id)]
 
 
 def _run_with_retries(app: Flask, job_path: str, args: tuple, delays: Sequence[float]) -> Any:

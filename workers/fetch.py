@@ -201,6 +201,10 @@ def checked_address(host: str, port: int, allow: Sequence[IPNetwork]) -> str:
     else:
         try:
             candidates = [ipaddress.ip_address(a.split("%", 1)[0]) for a in resolve(host, port)]
+        except socket.gaierror as error:
+            if error.errno == socket.EAI_NONAME:
+                raise PermanentFetchError(f"The host {host} does not exist.") from error
+            raise TransientFetchError(f"The host {host} could not be resolved.") from error
         except (OSError, UnicodeError, ValueError) as error:
             raise TransientFetchError(f"The host {host} could not be resolved.") from error
         if not candidates:

@@ -1,7 +1,9 @@
 """The one decorator every job wears: an app context, a clean session, a fresh pool after fork.
 
-The RQ worker (``commentsvc worker``) builds the app once and forks a work horse per job;
-the embedded default calls the same function on a thread inside an app context.
+The RQ worker (``commentsvc worker``) builds the app once (:func:`use_app`) and forks a work
+horse per job; the horse must not share the parent's database connections, so the pool is
+dropped (not closed: the parent still owns those sockets) the first time a job runs in a new
+process. The embedded default calls the same function on a thread inside an app context.
 """
 
 from __future__ import annotations
@@ -20,12 +22,20 @@ _app: Flask | None = None
 _pool_pid: int | None = None
 
 
+def use_app(app: Flask) -> None:
+    """Run jobs of this process (and of the processes it forks) with ``app``."""
+    global _app, _pool_pid
+    _app = app
+    _pool_pid = os.getpid()
+
+
 def _worker_app() -> Flask:
-    global _app
     if _app is None:
         from commentsvc import create_app
 
-        _app = create_app()
+        app = create_app()
+        use_app(app)
+        return app
     return _app
 
 
@@ -34,10 +44,12 @@ def _fresh_pool_after_fork() -> None:
     global _pool_pid
     from commentsvc.extensions import db
 
-    if _pool_pid != os.getpid():
-        if _pool_pid is not None or os.environ.get("COMMENTSVC_IN_WORKER"):
-            db.engine.dispose(close=False)
-        _pool_pid = os.getpid()
+    pid = os.getpid()
+    if _pool_pid is None:
+        _pool_pid = pid
+    elif _pool_pid != pid:
+        db.engine.dispose(close=False)
+        _pool_pid = pid
 
 
 def job(function: Callable[P, R]) -> Callable[P, R]:
@@ -53,6 +65,9 @@ def job(function: Callable[P, R]) -> Callable[P, R]:
                 db.session.remove()
         with _worker_app().app_context():
             _fresh_pool_after_fork()
-            return function(*args, **kwargs)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                db.session.remove()
 
     return run

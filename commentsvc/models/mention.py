@@ -40,12 +40,22 @@ class Verification(StrEnum):
     GONE = "gone"  # the source answered 410, or dropped the link on re-verification
 
 
+class Rejection(StrEnum):
+    """Why a check did not verify a mention."""
+
+    UNREACHABLE = "unreachable"  # no usable answer from the source (refused, 4xx, timeouts)
+    NO_LINK = "no-link"  # the source was read and does not link to the target
+    GONE = "gone"  # the source answered 410 or says so in a meta tag
+
+
 class Mention(db.Model):
     __tablename__ = "mention"
     # One response per source and page, however it arrived and however often.
     __table_args__ = (
         sa.UniqueConstraint("thread_id", "source", name="uq_mention_thread_source"),
         sa.Index("ix_mention_verification", "verification", "updated_at"),
+        # The sweep's query: checks asked for and not yet done, oldest first.
+        sa.Index("ix_mention_check", "is_check_pending", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,6 +72,8 @@ class Mention(db.Model):
         str_enum(CommentStatus), default=CommentStatus.PENDING, index=True
     )
     rejection_reason: Mapped[str | None] = mapped_column(sa.String(300))
+    # Stable reason code for machines (pingback faults, the status URL): see Rejection.
+    rejection_code: Mapped[str | None] = mapped_column(sa.String(20))
     held_reason: Mapped[str | None] = mapped_column(sa.String(200))
     title: Mapped[str | None] = mapped_column(sa.String(300))
     excerpt: Mapped[str | None] = mapped_column(sa.Text)
@@ -69,6 +81,9 @@ class Mention(db.Model):
     author_url: Mapped[str | None] = mapped_column(sa.String(2048))
     author_photo: Mapped[str | None] = mapped_column(sa.String(2048))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A sender asked for a (re-)check the worker has not finished; the verification result
+    # above stays as it was meanwhile, so a re-sent webmention never hides a shown response.
+    is_check_pending: Mapped[bool] = mapped_column(default=True)
     attempts: Mapped[int] = mapped_column(default=0)
     ip_hash: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

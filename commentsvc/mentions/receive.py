@@ -1,0 +1,78 @@
+"""What every way of receiving a mention shares: checks, limits, record, commit, enqueue.
+
+The database holds the claim before the job is enqueued (a lost queue loses nothing: the
+sweep finds it), and nothing here fetches anything: only the worker does, through the
+guarded fetcher.
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+from flask import current_app
+from limits import parse_many
+
+from commentsvc.clientip import ip_hash
+from commentsvc.errors import Forbidden, TooManyRequests
+from commentsvc.extensions import db, limiter
+from commentsvc.jobs import enqueue
+from commentsvc.models import Mention, MentionKind, Site
+from commentsvc.services.mentions import Claim, Recorded, check_claim, record_mention
+from commentsvc.services.policy import is_domain_entry
+
+VERIFY_JOB = "workers.mentions.verify_mention"
+
+
+def verify_job_id(mention_id: int) -> str:
+    """One job id per mention: repeated requests collapse into the job already waiting."""
+    return f"verify-mention-{mention_id}"
+
+
+def _check_blocklist(site: Site, claim: Claim) -> None:
+    host = (urlsplit(claim.source).hostname or "").lower()
+    for entry in site.blocklist or []:
+        word = entry.strip().lower()
+        if word and is_domain_entry(word) and (host == word or host.endswith(f".{word}")):
+            raise Forbidden("This site does not accept mentions from that source.")
+
+
+def _check_rates(claim: Claim) -> None:
+    """Per source host and per target page, across every client (senders rotate addresses)."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return
+    scopes = (
+        ("RATELIMIT_MENTION_SOURCE_HOST", urlsplit(claim.source).hostname or ""),
+        ("RATELIMIT_MENTION_TARGET", claim.target_key),
+    )
+    for setting, key in scopes:
+        for item in parse_many(current_app.config[setting]):
+            if not limiter.limiter.hit(item, "mention", setting, key):
+                raise TooManyRequests(
+                    f"Too many mentions for this {'source host' if 'SOURCE' in setting else 'page'}"
+                    f" ({item}); try again later."
+                )
+
+
+def receive(site: Site, source: str, target: str, kind: MentionKind) -> Recorded:
+    """Check, record and commit a claim, then enqueue its verification."""
+    claim = check_claim(site, source, target)
+    _check_blocklist(site, claim)
+    _check_rates(claim)
+    recorded = record_mention(site, claim, kind, ip_hash())
+    db.session.commit()
+    enqueue(VERIFY_JOB, recorded.mention.id, job_id=verify_job_id(recorded.mention.id))
+    return recorded
+
+
+def wait_for_check(mention: Mention, seconds: float) -> Mention:
+    """Re-read ``mention`` until its check is done, failed once, or ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
+    while True:
+        db.session.refresh(mention)
+        if not mention.is_check_pending or mention.attempts > 0:
+            return mention
+        if time.monotonic() >= deadline:
+            return mention
+        db.session.rollback()  # end the read transaction so the next read sees new commits
+        time.sleep(0.1)

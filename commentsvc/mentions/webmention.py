@@ -1,0 +1,85 @@
+"""``POST /webmention/<site>`` (W3C Webmention) and its status URL.
+
+Validation failures are 400 with the reason; an accepted request is ``201 Created`` with a
+``Location`` that reports pending / verified / rejected and why. A re-sent webmention asks
+for a new check of the same mention (an update, or a deletion when the link or the page is
+gone); it never creates a second one.
+"""
+
+from __future__ import annotations
+
+from flask import Response, current_app, jsonify, request, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from commentsvc.errors import InvalidInput, NotFound
+from commentsvc.extensions import db, limiter
+from commentsvc.mentions import bp
+from commentsvc.mentions.receive import receive
+from commentsvc.models import Mention, MentionKind, Verification
+from commentsvc.services.sites import get_site
+
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
+def _client_limit() -> str:
+    return current_app.config["RATELIMIT_MENTION_CLIENT"]
+
+
+def _tokens() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="webmention-status")
+
+
+@bp.post("/webmention/<site_name>")
+@limiter.limit(_client_limit, error_message="Too many webmentions from this address.")
+def webmention(site_name: str) -> tuple[Response, int, dict[str, str]]:
+    site = get_site(site_name)
+    if request.mimetype not in FORM_TYPES:
+        raise InvalidInput("Send source and target as application/x-www-form-urlencoded.")
+    recorded = receive(
+        site, request.form.get("source", ""), request.form.get("target", ""), MentionKind.WEBMENTION
+    )
+    token = _tokens().dumps(recorded.mention.id)
+    location = url_for("mentions.webmention_status", site_name=site.name, token=token)
+    location = _absolute(location)
+    body = _status(recorded.mention) | {"location": location}
+    return jsonify(body), 201, {"Location": location}
+
+
+def _absolute(path: str) -> str:
+    public = current_app.config.get("PUBLIC_URL")
+    return f"{public}{path}" if public else f"{request.host_url.rstrip('/')}{path}"
+
+
+@bp.get("/webmention/<site_name>/status/<token>")
+def webmention_status(site_name: str, token: str) -> Response:
+    try:
+        mention_id = _tokens().loads(token)
+    except BadSignature as error:
+        raise NotFound("There is no webmention with this status URL.") from error
+    mention = db.session.get(Mention, mention_id, populate_existing=True)
+    if mention is None or mention.thread.site.name != site_name:
+        raise NotFound("There is no webmention with this status URL.")
+    response = jsonify(_status(mention))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _status(mention: Mention) -> dict[str, object]:
+    """The mention as its sender may see it: the check's state and the reason."""
+    if mention.is_check_pending:
+        state = "pending"
+    elif mention.verification == Verification.VERIFIED:
+        state = "verified"
+    else:
+        state = "rejected"
+    return {
+        "status": state,
+        "verification": mention.verification.value,
+        "reason": mention.rejection_reason if state != "verified" else None,
+        "reason_code": mention.rejection_code,
+        "moderation": mention.status.value,
+        "source": mention.source,
+        "target": mention.target,
+        "type": mention.type.value,
+        "updated": mention.updated_at.isoformat().replace("+00:00", "Z"),
+    }

@@ -1,0 +1,216 @@
+"""Mentions: record what a sender claims, then apply what the worker found.
+
+A pingback, a webmention and a trackback of the same source for the same page are one
+mention (unique per thread and source). Recording only stores the claim and marks a check
+pending; the worker (``workers.mentions.verify_mention``) decides, through the functions
+below, whether it shows. Operations flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from commentsvc.errors import InvalidInput
+from commentsvc.extensions import db
+from commentsvc.models import (
+    CommentStatus,
+    Mention,
+    MentionKind,
+    MentionType,
+    ModerationMode,
+    Site,
+    Verification,
+)
+from commentsvc.models.base import utcnow
+from commentsvc.models.mention import Rejection
+from commentsvc.services.threads import get_or_create_thread, page_key, touch_thread
+from commentsvc.urls import normalise_url
+
+MAX_REASON = 300
+
+
+class BadSource(InvalidInput):
+    code = "bad-source"
+    title = "The source URL is not valid"
+
+
+class SameSourceAndTarget(BadSource):
+    code = "same-source-and-target"
+
+
+class BadTarget(InvalidInput):
+    code = "bad-target"
+    title = "The target URL is not valid"
+
+
+class ForeignTarget(BadTarget):
+    code = "foreign-target"
+    title = "The target URL is not a page of this site"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A checked request: ``source`` links to ``target`` (both normalised, fragment dropped)."""
+
+    source: str
+    target: str
+    target_key: str
+
+
+@dataclass(frozen=True)
+class Recorded:
+    mention: Mention
+    is_new: bool
+    was_verified: bool  # already verified before this request (pingback's 0x0030)
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the worker read on a source that links to the target (plain text only)."""
+
+    title: str | None
+    excerpt: str | None
+    type: str
+    author_name: str | None
+    author_url: str | None
+    author_photo: str | None
+    published_at: datetime | None
+
+
+def check_claim(site: Site, source: str, target: str) -> Claim:
+    """Validate a source/target pair as the Webmention spec asks; raise with the reason."""
+    if not isinstance(source, str) or not source.strip():
+        raise BadSource("The source URL is missing.", field="source")
+    if not isinstance(target, str) or not target.strip():
+        raise BadTarget("The target URL is missing.", field="target")
+    try:
+        source_url = normalise_url(source)
+    except InvalidInput as error:
+        raise BadSource(f"The source is not valid: {error.detail}", field="source") from error
+    try:
+        target_url = normalise_url(target)
+    except InvalidInput as error:
+        raise BadTarget(f"The target is not valid: {error.detail}", field="target") from error
+    try:
+        key = page_key(site, target_url)
+    except InvalidInput as error:
+        raise ForeignTarget(error.detail, field="target") from error
+    if source_url == target_url:
+        raise SameSourceAndTarget("The source and the target are the same page.", field="source")
+    return Claim(source=source_url, target=target_url, target_key=key)
+
+
+def find_mention(site: Site, claim: Claim) -> Mention | None:
+    thread = get_or_create_thread(site, claim.target_key)
+    return db.session.scalar(
+        sa.select(Mention).where(Mention.thread_id == thread.id, Mention.source == claim.source)
+    )
+
+
+def record_mention(site: Site, claim: Claim, kind: MentionKind, ip_hash: str | None) -> Recorded:
+    """Store the claim (or ask the existing mention to be checked again); flush only.
+
+    A concurrent insert of the same pair loses the race on the unique constraint and
+    re-reads the winner, so one source and page never make two mentions.
+    """
+    thread = get_or_create_thread(site, claim.target_key)
+    query = sa.select(Mention).where(Mention.thread_id == thread.id, Mention.source == claim.source)
+    mention = db.session.scalar(query)
+    if mention is None:
+        mention = Mention(
+            thread_id=thread.id,
+            source=claim.source,
+            target=claim.target,
+            kind=kind,
+            verification=Verification.QUEUED,
+            status=CommentStatus.PENDING,
+            is_check_pending=True,
+            ip_hash=ip_hash,
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(mention)
+            return Recorded(mention=mention, is_new=True, was_verified=False)
+        except sa.exc.IntegrityError:
+            mention = db.session.scalars(query).one()
+    was_verified = mention.verification == Verification.VERIFIED
+    request_check(mention)
+    return Recorded(mention=mention, is_new=False, was_verified=was_verified)
+
+
+def request_check(mention: Mention) -> None:
+    """Mark a (re-)check wanted; what the thread shows stays until the worker decides."""
+    mention.is_check_pending = True
+    mention.attempts = 0
+    mention.updated_at = utcnow()
+    db.session.flush()
+
+
+def _finish(mention: Mention) -> None:
+    mention.is_check_pending = False
+    mention.attempts += 1
+    mention.updated_at = utcnow()
+
+
+def mark_verified(mention: Mention, found: Found) -> None:
+    """The source links to the target: store what it says and show it per site policy."""
+    is_first = mention.verified_at is None
+    mention.verification = Verification.VERIFIED
+    mention.rejection_reason = None
+    mention.rejection_code = None
+    mention.title = found.title
+    mention.excerpt = found.excerpt
+    mention.type = MentionType(found.type)
+    mention.author_name = found.author_name
+    mention.author_url = found.author_url
+    mention.author_photo = found.author_photo
+    mention.published_at = found.published_at
+    mention.verified_at = utcnow()
+    if is_first and mention.status == CommentStatus.PENDING:
+        site = mention.thread.site
+        if site.moderation == ModerationMode.ALL:
+            mention.held_reason = "the site moderates every response"
+        else:
+            mention.status = CommentStatus.VISIBLE
+    _finish(mention)
+    touch_thread(mention.thread)
+
+
+def mark_rejected(mention: Mention, code: Rejection, reason: str) -> None:
+    """The source does not (or no longer) link to the target, or cannot be fetched.
+
+    A mention that was shown and loses its link (or answers 410) becomes ``gone``: it
+    leaves the thread but keeps its row, so a later re-send brings it back.
+    """
+    was_verified = mention.verification == Verification.VERIFIED
+    if code == Rejection.GONE or was_verified:
+        mention.verification = Verification.GONE
+    else:
+        mention.verification = Verification.REJECTED
+    mention.rejection_code = code.value
+    mention.rejection_reason = reason[:MAX_REASON]
+    _finish(mention)
+    if was_verified:
+        touch_thread(mention.thread)
+
+
+def mark_attempt_failed(mention: Mention, reason: str) -> None:
+    """A transient failure: count the attempt and keep the check pending for a retry."""
+    mention.attempts += 1
+    mention.rejection_reason = reason[:MAX_REASON]
+    mention.updated_at = utcnow()
+
+
+def pending_checks(older_than: datetime, limit: int = 500) -> list[int]:
+    """Ids of mentions whose check was asked for before ``older_than`` and never finished."""
+    return list(
+        db.session.scalars(
+            sa.select(Mention.id)
+            .where(Mention.is_check_pending.is_(True), Mention.updated_at < older_than)
+            .order_by(Mention.updated_at)
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,181 @@
+"""Webmention receiving (W3C), verified by the same job the workers run (in-process here)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.wrappers import Response
+
+from commentsvc.extensions import db
+from commentsvc.models import CommentStatus, Mention, ModerationMode
+from tests.mentions.helpers import TARGET, thread_mentions
+from tests.workers.pages import link_page
+
+
+def send(client, source, target=TARGET):
+    return client.post("/webmention/blog", data={"source": source, "target": target})
+
+
+def status_of(client, response):
+    location = response.headers["Location"]
+    assert location.startswith("http://comments.test/webmention/blog/status/")
+    return client.get(location.removeprefix("http://comments.test")).get_json()
+
+
+def test_valid_webmention_is_accepted_verified_and_shown(client, site, pages):
+    source = pages.html("/reply", link_page(TARGET, title="My reply"))
+    response = send(client, source)
+    assert response.status_code == 201
+    status = status_of(client, response)
+    assert status["status"] == "verified"
+    assert status["moderation"] == "visible"
+    [shown] = thread_mentions(client)
+    assert shown["kind"] == "webmention"
+    assert shown["source"] == source
+    assert shown["title"] == "My reply"
+    assert "this fine post" in shown["excerpt"]
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "field"),
+    [
+        ("not a url", TARGET, "source"),
+        ("javascript:alert(1)", TARGET, "source"),
+        ("http://other.example/p", "garbage", "target"),
+        ("http://other.example/p", "https://elsewhere.example/page", "target"),
+        ("", "", "source"),
+        (TARGET + "#frag", TARGET, "source"),
+    ],
+)
+def test_bad_source_or_target_is_400_with_a_reason(client, site, source, target, field):
+    response = send(client, source, target)
+    assert response.status_code == 400
+    problem = response.get_json()
+    assert problem["field"] == field and problem["detail"]
+    assert db.session.scalar(sa.select(sa.func.count(Mention.id))) == 0
+
+
+def test_unknown_site_is_404(client, site):
+    response = client.post(
+        "/webmention/nope", data={"source": "http://a.example/", "target": TARGET}
+    )
+    assert response.status_code == 404
+
+
+def test_page_without_the_link_is_rejected_with_the_reason(client, site, pages):
+    source = pages.html("/nolink", "<title>Unrelated</title><p>nothing</p>")
+    status = status_of(client, send(client, source))
+    assert status["status"] == "rejected"
+    assert status["reason_code"] == "no-link"
+    assert "does not link" in status["reason"]
+    assert thread_mentions(client) == []
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        f'<!-- <a href="{TARGET}">x</a> --><p>no link</p>',
+        f"<script>document.write('<a href=\"{TARGET}\">x</a>')</script>",
+    ],
+    ids=["comment", "script"],
+)
+def test_link_only_in_a_comment_or_script_is_rejected(client, site, pages, html):
+    status = status_of(client, send(client, pages.html("/hidden", html)))
+    assert status["reason_code"] == "no-link"
+
+
+def test_relative_and_image_links_count(client, site, pages):
+    relative = pages.html(
+        "/rel", '<base href="https://blog.example.org/2026/"><a href="hello">x</a>'
+    )
+    image = pages.html("/img", f'<p><img src="{TARGET}" alt="screenshot of the post"></p>')
+    assert status_of(client, send(client, relative))["status"] == "verified"
+    assert status_of(client, send(client, image))["status"] == "verified"
+    assert len(thread_mentions(client)) == 2
+
+
+def test_resending_updates_the_same_mention(client, site, pages):
+    source = pages.html("/post", link_page(TARGET, title="First title"))
+    first = send(client, source)
+    pages.html("/post", link_page(TARGET, title="Edited title"))
+    second = send(client, source)
+    assert first.headers["Location"] == second.headers["Location"]
+    [shown] = thread_mentions(client)
+    assert shown["title"] == "Edited title"
+    assert db.session.scalar(sa.select(sa.func.count(Mention.id))) == 1
+
+
+@pytest.mark.parametrize(
+    "gone",
+    [
+        ("410", 410, "<p>deleted</p>"),
+        ("meta", 200, '<meta http-equiv="Status" content="410 Gone"><p>deleted</p>'),
+        ("unlinked", 200, "<title>Edited</title><p>I changed my mind.</p>"),
+    ],
+    ids=lambda gone: gone[0],
+)
+def test_deleted_source_hides_the_mention(client, site, pages, gone):
+    _, status, html = gone
+    source = pages.html("/post", link_page(TARGET))
+    send(client, source)
+    assert len(thread_mentions(client)) == 1
+    pages.html("/post", html, status=status)
+    status_json = status_of(client, send(client, source))
+    assert status_json["status"] == "rejected"
+    assert status_json["verification"] == "gone"
+    assert thread_mentions(client) == []
+
+
+def test_site_moderating_everything_holds_verified_mentions(client, site, pages):
+    site.moderation = ModerationMode.ALL
+    db.session.commit()
+    status = status_of(client, send(client, pages.html("/p", link_page(TARGET))))
+    assert status["status"] == "verified" and status["moderation"] == "pending"
+    assert thread_mentions(client) == []
+    mention = db.session.scalars(sa.select(Mention)).one()
+    mention.status = CommentStatus.VISIBLE  # what an operator's approval does
+    db.session.commit()
+
+
+def test_huge_page_is_cut_and_a_link_beyond_the_cut_is_not_seen(app, client, site, pages):
+    app.config["FETCH_MAX_BYTES"] = 50_000
+    filler = "<p>" + "lorem ipsum " * 10_000 + "</p>"
+    source = pages.html("/huge", f"<title>Long</title>{filler}<a href='{TARGET}'>late</a>")
+    status = status_of(client, send(client, source))
+    assert status["reason_code"] == "no-link"
+    assert "first 50000 bytes" in status["reason"]
+
+
+def test_slow_page_times_out_and_counts_a_failed_attempt(app, client, site, pages):
+    app.config["FETCH_TIMEOUT_SECONDS"] = 0.5
+
+    def slow(_request):
+        time.sleep(2)
+        return Response(link_page(TARGET), content_type="text/html")
+
+    started = time.monotonic()
+    status = status_of(client, send(client, pages.handle("/slow", slow)))
+    assert time.monotonic() - started < 1.5
+    assert status["status"] == "pending"  # a transient failure: the queue retries it
+    assert "too long" in status["reason"]
+
+
+def test_redirect_chain_to_a_private_address_is_refused(client, site, pages):
+    pages.add("/r1", status=302, headers={"Location": "/r2"})
+    pages.add("/r2", status=302, headers={"Location": "http://192.168.0.1/admin"})
+    status = status_of(client, send(client, pages.url("/r1")))
+    assert status["status"] == "rejected" and status["reason_code"] == "unreachable"
+    assert "192.168.0.1" in status["reason"]
+
+
+def test_fetched_markup_is_stored_as_text_only(client, site, pages):
+    html = link_page(TARGET, title="&lt;img src=x onerror=alert(1)&gt;")
+    send(client, pages.html("/xss", html))
+    [shown] = thread_mentions(client)
+    assert shown["title"] == "<img src=x onerror=alert(1)>"  # text; the widget sets textContent
+
+
+def test_status_url_cannot_be_guessed(client, site):
+    assert client.get("/webmention/blog/status/1").status_code == 404
