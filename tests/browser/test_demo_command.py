@@ -1,0 +1,114 @@
+"""`commentsvc demo` as a new user runs it: no configuration, an empty folder, a browser."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port
+from tests.widget.env import shadow
+
+pytestmark = pytest.mark.browser
+MIN_FILL_IN_SECONDS = 3  # the spam check's default: the demo runs with every default
+
+
+@dataclass
+class Running:
+    process: subprocess.Popen
+    lines: queue.Queue
+    output: list[str]
+    blog: str
+    service: str
+
+    def wait_for_line(self, text: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.1)
+            except queue.Empty:
+                if self.process.poll() is not None:
+                    break
+                continue
+            if text in line:
+                return line
+        raise AssertionError(f"no {text!r} from the demo; it printed:\n{''.join(self.output)}")
+
+
+@pytest.fixture
+def running_demo(tmp_path: Path) -> Iterator[Running]:
+    port, blog_port = free_port(), free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("COMMENTSVC_")}
+    command = Path(sys.executable).with_name("commentsvc")
+    process = subprocess.Popen(
+        [str(command), "demo", "--port", str(port), "--blog-port", str(blog_port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: queue.Queue = queue.Queue()
+    output: list[str] = []
+
+    def pump() -> None:
+        for line in process.stdout:
+            output.append(line)
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    running = Running(process, lines, output, "", "")
+    try:
+        running.blog = running.wait_for_line("open the sample blog:").split()[-1].rstrip("/")
+        running.service = running.wait_for_line("comment service:").split()[2].rstrip("/")
+        yield running
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def test_demo_serves_a_blog_where_a_guest_comment_appears(
+    running_demo: Running, page, tmp_path
+) -> None:
+    demo = running_demo
+    page.goto(demo.blog + "/")
+    page.get_by_role("link", name="Hello, world").click()
+    form = shadow(page, "form.cs-form")
+    form.wait_for()
+    shown = time.monotonic()
+    assert (
+        page.locator("link[rel=pingback]").get_attribute("href") == f"{demo.service}/pingback/demo"
+    )
+    assert page.locator("link[rel=webmention]").get_attribute("href") == (
+        f"{demo.service}/webmention/demo"
+    )
+    form.locator("textarea").fill("My first comment on the demo")
+    form.locator("input[name=name]").fill("New user")
+    time.sleep(max(0.0, MIN_FILL_IN_SECONDS + 0.2 - (time.monotonic() - shown)))
+    form.locator("button[type=submit]").click()
+    comment = shadow(page, ".cs-list > .cs-c", has_text="My first comment on the demo")
+    comment.wait_for()
+    assert comment.get_by_text("awaiting moderation").count() == 0
+    page.goto(demo.blog + "/")
+    page.wait_for_function("document.querySelector('[data-comments-count]').textContent === '1'")
+    localhost = demo.blog.replace("127.0.0.1", "localhost")  # the demo site has both origins
+    page.goto(localhost + "/posts/self-hosting/")
+    shadow(page, ".cs-count", has_text="0 responses").wait_for()
+    assert page.console_errors == []
+    assert (tmp_path / "instance" / "commentsvc.sqlite3").exists()
+    demo.process.send_signal(signal.SIGINT)
+    assert demo.process.wait(10) == 0
