@@ -109,14 +109,16 @@ def create_comment(site_name: str) -> tuple[dict[str, Any], int]:
     source, html = _body(data)
     posted = post_comment(site, _draft(data, source, html), current_account())
     comment = posted.comment
-    db.session.commit()
-    if comment.status == CommentStatus.VISIBLE and comment.parent_id is not None:
-        enqueue("workers.notify.notify_reply", comment.id)
-    document = comment_node(comment)
+    document = comment_node(comment)  # before the commit expires what it reads
     document["editable_until"] = isoformat(editable_until(comment))
     if posted.edit_token:
         document["edit_token"] = posted.edit_token
-    return document, 201 if comment.status == CommentStatus.VISIBLE else 202
+    is_visible = comment.status == CommentStatus.VISIBLE
+    is_reply = comment.parent_id is not None
+    db.session.commit()
+    if is_visible and is_reply:
+        enqueue("workers.notify.notify_reply", document["id"])
+    return document, 201 if is_visible else 202
 
 
 def _edit_token() -> str | None:

@@ -54,17 +54,29 @@ def get_or_create_thread(site: Site, url: str, title: str | None = None) -> Thre
 
 
 def touch_thread(thread: Thread) -> None:
-    """Recount what readers see and bump the revision: the cache and ETags key on it."""
+    """Recount what readers see and bump the revision that the cache and ETags key on.
+
+    One UPDATE, so concurrent writers cannot lose a bump or leave a stale count behind.
+    """
     db.session.flush()
-    comments = sa.select(sa.func.count()).where(
-        Comment.thread_id == thread.id, Comment.status == CommentStatus.VISIBLE
+    comments = (
+        sa.select(sa.func.count())
+        .where(Comment.thread_id == thread.id, Comment.status == CommentStatus.VISIBLE)
+        .scalar_subquery()
     )
-    mentions = sa.select(sa.func.count()).where(
-        Mention.thread_id == thread.id,
-        Mention.status == CommentStatus.VISIBLE,
-        Mention.verification == Verification.VERIFIED,
+    mentions = (
+        sa.select(sa.func.count())
+        .where(
+            Mention.thread_id == thread.id,
+            Mention.status == CommentStatus.VISIBLE,
+            Mention.verification == Verification.VERIFIED,
+        )
+        .scalar_subquery()
     )
-    thread.visible_count = db.session.scalar(comments) + db.session.scalar(mentions)
-    thread.revision = Thread.revision + 1
-    db.session.flush()
-    db.session.refresh(thread, ["revision"])
+    db.session.execute(
+        sa.update(Thread)
+        .where(Thread.id == thread.id)
+        .values(revision=Thread.revision + 1, visible_count=comments + mentions)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(thread, ["revision", "visible_count"])
