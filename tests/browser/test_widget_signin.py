@@ -1,0 +1,74 @@
+"""The widget's side of sign-in: popup, origin- and source-checked message, bearer, sign-out."""
+
+from __future__ import annotations
+
+import pytest
+
+from commentsvc.extensions import db
+from commentsvc.services.accounts import create_account
+from tests.widget.env import (  # noqa: F401  (fixtures)
+    Demo,
+    app_config,
+    database_url,
+    demo_fixture,
+    shadow,
+)
+
+pytestmark = pytest.mark.browser
+PASSWORD = "correct horse battery staple"
+FORGED = """() => window.postMessage({type: 'commentsvc:signed-in', token: 'forged',
+    expires_at: '2999-01-01T00:00:00Z', account: {name: 'Mallory'}}, '*')"""
+
+
+def test_sign_in_popup_hands_the_widget_a_token_it_uses_and_forgets(page, demo: Demo) -> None:
+    create_account("ann@example.org", "Ann Account", PASSWORD, is_email_verified=True)
+    db.session.commit()
+    authorised: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            request.method == "POST"
+            and "/comments" in request.url
+            and authorised.append(request.headers.get("authorization", ""))
+        ),
+    )
+    page.goto(demo.page())
+    with page.expect_popup() as opened:
+        shadow(page, "button", has_text="Sign in with Email").click()
+    popup = opened.value
+    popup.wait_for_load_state()
+    assert popup.url.startswith(f"{demo.service}/auth/login/site?site=demo&origin=")
+    page.evaluate(FORGED)  # the host page's own message: wrong origin and source, ignored
+    popup.get_by_label("Email").fill("ann@example.org")
+    popup.get_by_label("Password").fill(PASSWORD)
+    popup.get_by_role("button", name="Sign in").click()
+    shadow(page, ".cs-who", has_text="Signed in as Ann Account.").wait_for()
+    assert popup.is_closed() or popup.wait_for_event("close", timeout=5000) is not None
+    assert shadow(page, "input[name=name]").count() == 0  # no guest fields when signed in
+    key = f"commentsvc:token:{demo.service}"
+    token = page.evaluate(f"JSON.parse(localStorage.getItem('{key}')).token")
+    assert token and token != "forged"
+
+    shadow(page, "form.cs-form textarea").fill("Signed-in comment")
+    shadow(page, "form.cs-form button[type=submit]").click()
+    comment = shadow(page, ".cs-list > .cs-c", has_text="Signed-in comment")
+    comment.wait_for()
+    assert comment.locator(".cs-n").inner_text() == "Ann Account"
+    assert authorised == [f"Bearer {token}"]
+
+    page.reload()
+    shadow(page, ".cs-who", has_text="Signed in as Ann Account.").wait_for()
+    shadow(page, "button", has_text="Sign out").click()
+    shadow(page, "button", has_text="Sign in with Email").wait_for()
+    assert page.evaluate(f"localStorage.getItem('{key}')") is None
+    me = demo.app.test_client().get("/api/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.json == {"authenticated": False}  # sign-out revoked the token on the server
+
+
+def test_a_forged_message_without_a_popup_signs_nobody_in(page, demo: Demo) -> None:
+    page.goto(demo.page())
+    shadow(page, "button", has_text="Sign in with Email").wait_for()
+    page.evaluate(FORGED)
+    page.wait_for_timeout(200)
+    assert shadow(page, ".cs-who", has_text="Signed in").count() == 0
+    assert page.evaluate(f"localStorage.getItem('commentsvc:token:{demo.service}')") is None
