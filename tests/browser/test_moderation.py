@@ -26,7 +26,6 @@ from commentsvc.services.accounts import create_account
 from commentsvc.services.sites import get_site, update_site
 from commentsvc.services.threads import get_or_create_thread
 from tests.widget.env import (  # noqa: F401  (fixtures)
-    POST,
     Demo,
     app_config,
     database_url,
@@ -184,7 +183,27 @@ def test_audit_log_records_the_operators_decisions(page, demo: Demo, held: dict)
     assert page.console_errors == []
 
 
-def test_page_of_the_demo_post_is_linked_from_the_queue(page, demo: Demo, held: dict) -> None:
+def test_open_with_o_then_edit_and_reply_as_the_site(page, browser, demo: Demo, held: dict) -> None:
     _sign_in(page, demo)
-    link = _queue_item(page, f"c:{held['comment']}").locator("a.mod-page")
-    expect(link).to_have_attribute("href", demo.page(POST))
+    expect(page.locator(".queue-item.is-current")).to_have_attribute(
+        "data-key", f"c:{held['comment']}"
+    )
+    page.keyboard.press("o")
+    page.wait_for_url(f"{demo.service}/moderate/comments/{held['comment']}")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.locator(".mod-flash")).to_have_text("1 item approved.")
+
+    page.locator("textarea[name=body]").first.fill("A thoughtful comment, **tidied up**.")
+    page.get_by_role("button", name="Save text").click()
+    expect(page.locator(".mod-flash")).to_contain_text("Text changed")
+    expect(page.locator(".mod-revisions")).to_contain_text("A thoughtful comment worth keeping.")
+
+    page.locator("textarea[name=body]").nth(1).fill("Thanks, Gus!")
+    page.get_by_role("button", name="Reply").click()
+    expect(page.locator(".mod-flash")).to_have_text(f"Replied as {DEMO_SITE}.")
+
+    [node] = _thread(demo)["comments"]
+    assert node["html"] == "<p>A thoughtful comment, <strong>tidied up</strong>.</p>"
+    assert [reply["author"]["name"] for reply in node["replies"]] == [DEMO_SITE]
+    _widget_shows(browser, demo, "Thanks, Gus!", present=True)
+    assert page.console_errors == []

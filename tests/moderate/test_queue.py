@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from flask import g
 
 from commentsvc.extensions import db
 from commentsvc.models import CommentStatus, Identity, MentionKind, Verification
@@ -175,3 +176,13 @@ def test_operator_signed_in_through_an_oauth_identity_is_an_operator_too(
     db.session.commit()
     sign_in(client, operator)
     assert client.get("/moderate/").status_code == 200
+
+
+def test_sign_out_from_the_queue_ends_the_session(operator_client, site) -> None:
+    from tests.moderate.conftest import post_form
+
+    response = post_form(operator_client, "/auth/logout?next=/moderate/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/moderate/"
+    g.pop("account", None)
+    assert operator_client.get("/moderate/").status_code == 302

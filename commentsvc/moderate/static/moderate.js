@@ -1,4 +1,4 @@
-/* Keyboard shortcuts for the queue (j/k move, x select, a approve, s spam, d delete),
+/* Keyboard shortcuts for the queue (j/k move, x select, o open, a approve, s spam, d delete),
    "select all", and the pending count refreshed in the title and badge.
    An external file: the Content-Security-Policy of /moderate allows no inline script. */
 (function () {
@@ -49,6 +49,11 @@
     else if (key === "x") {
       var box = items()[current] && items()[current].querySelector(".item-select");
       if (box) { box.checked = !box.checked; }
+    }
+    else if (key === "o" || key === "Enter") {
+      var link = items()[current] && items()[current].querySelector("a.mod-open");
+      if (!link || (key === "Enter" && event.target !== document.body)) { return; }
+      link.click();
     }
     else if (ACTION_KEYS[key]) { act(ACTION_KEYS[key]); }
     else { return; }
