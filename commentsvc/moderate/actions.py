@@ -8,6 +8,7 @@ from flask import Response, flash, redirect, request, url_for
 from commentsvc.errors import InvalidInput
 from commentsvc.extensions import db
 from commentsvc.moderate import access, queue
+from commentsvc.moderate.access import Item
 from commentsvc.moderate.blueprint import bp
 from commentsvc.moderate.queue_views import current_filter
 from commentsvc.services.moderation import Decision, decide
@@ -28,6 +29,15 @@ def _decision(value: str) -> Decision:
         raise InvalidInput("Choose approve, spam, delete or restore.", field="action") from None
 
 
+def _selected() -> list[Item]:
+    keys = request.form.getlist("selected")
+    if not keys:
+        raise InvalidInput("Select at least one item first.", field="selected")
+    if len(keys) > MAX_SELECTED:
+        raise InvalidInput(f"Select at most {MAX_SELECTED} items at once.")
+    return [access.item(key) for key in keys]  # every one checked before any is changed
+
+
 @bp.post("/act")
 def act() -> Response:
     """``do=approve:c:12`` (a button on one item) or ``action`` + ``selected``/``scope=all``."""
@@ -36,23 +46,17 @@ def act() -> Response:
     if one:
         name, _, key = one.partition(":")
         decision = _decision(name)
-        changed = decide(access.operator(), [access.item(key)], decision)
+        target = access.item(key)
+        changed = decide(access.operator(), [target], decision)
     else:
         decision = _decision(request.form.get("action", ""))
         if request.form.get("scope") == "all":
-            changed = 0
-            for chunk in queue.all_matching(flt, access.site_ids()):
-                changed += decide(access.operator(), chunk, decision)
+            chunks = queue.all_matching(flt, access.site_ids())
+            changed = sum(decide(access.operator(), chunk, decision) for chunk in chunks)
         else:
-            keys = request.form.getlist("selected")
-            if not keys:
-                raise InvalidInput("Select at least one item first.", field="selected")
-            if len(keys) > MAX_SELECTED:
-                raise InvalidInput(f"Select at most {MAX_SELECTED} items at once.")
-            changed = decide(access.operator(), [access.item(key) for key in keys], decision)
+            changed = decide(access.operator(), _selected(), decision)
     db.session.commit()
     flash(f"{changed} item{'s' if changed != 1 else ''} {_DONE[decision]}.")
-    target = request.form.get("back")
-    if target == "comment" and one:
-        return redirect(url_for("moderate.comment", comment_id=access.parse_key(key)[1]))
-    return redirect(url_for("moderate.index", **flt.args(page=1 if not one else flt.page)))
+    if one and request.form.get("back") == "comment":
+        return redirect(url_for("moderate.comment", comment_id=target.id))
+    return redirect(url_for("moderate.index", **flt.args(page=flt.page if one else 1)))

@@ -12,7 +12,7 @@ from commentsvc.errors import Forbidden, InvalidInput
 from commentsvc.extensions import db
 from commentsvc.models import Account, Ban, Site
 from commentsvc.models.base import utcnow
-from commentsvc.services.moderation import record_audit
+from commentsvc.services.moderation import ensure_operates, record_audit
 
 
 class Banned(Forbidden):
@@ -50,6 +50,7 @@ def create_ban(
     reason: str | None = None,
 ) -> Ban:
     """Ban one commenter (by account, email and/or IP hash) from ``site``; audited."""
+    ensure_operates(actor, site.id)
     email = (email or "").strip().lower() or None
     ip_hash = (ip_hash or "").strip().lower() or None
     reason = (reason or "").strip()[:300] or None
@@ -80,6 +81,7 @@ def create_ban(
 
 def lift_ban(actor: Account, ban: Ban) -> None:
     """Remove a ban; the audit log keeps what it was."""
+    ensure_operates(actor, ban.site_id)
     record_audit(actor, ban.site_id, "unban", "ban", ban.id, describe_ban(ban), None)
     db.session.delete(ban)
     db.session.flush()

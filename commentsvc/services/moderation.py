@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from commentsvc.avatars import avatar_url
-from commentsvc.errors import InvalidInput
+from commentsvc.errors import Forbidden, InvalidInput
 from commentsvc.extensions import db
 from commentsvc.markup import render_markdown
 from commentsvc.models import (
@@ -72,6 +72,12 @@ def record_audit(
     return entry
 
 
+def ensure_operates(actor: Account, site_id: int) -> None:
+    """The views look items up through the operator's sites; this is the second lock."""
+    if not actor.operates(site_id):
+        raise Forbidden("You do not moderate this site.")
+
+
 def target_kind(item: Item) -> str:
     return "comment" if isinstance(item, Comment) else "mention"
 
@@ -96,6 +102,7 @@ def _restored_status(item: Item) -> CommentStatus:
 
 def _decide_one(actor: Account, item: Item, decision: Decision) -> bool:
     """Apply ``decision`` to one item; False when it changes nothing (already in that state)."""
+    ensure_operates(actor, item.thread.site_id)
     if decision is Decision.RESTORE:
         if item.status not in {CommentStatus.SPAM, CommentStatus.DELETED}:
             return False
@@ -150,6 +157,7 @@ def _clean_body(body: str) -> str:
 
 def edit_comment(actor: Account, comment: Comment, body_markdown: str) -> bool:
     """Replace a comment's text, keeping the old one as a revision; False when unchanged."""
+    ensure_operates(actor, comment.thread.site_id)
     body_markdown = _clean_body(body_markdown)
     if body_markdown == comment.body_markdown:
         return False
@@ -177,6 +185,7 @@ def edit_comment(actor: Account, comment: Comment, body_markdown: str) -> bool:
 
 def reply_as_site(actor: Account, comment: Comment, body_markdown: str, ip_hash: str) -> Comment:
     """A visible reply under ``comment``, signed with the site's name, by ``actor``."""
+    ensure_operates(actor, comment.thread.site_id)
     body_markdown = _clean_body(body_markdown)
     thread = comment.thread
     site: Site = thread.site

@@ -21,7 +21,7 @@ from commentsvc.markup import count_links
 from commentsvc.models import Account, Comment, CommentStatus, ModerationMode, Site, Thread
 from commentsvc.services import akismet
 from commentsvc.services.drafts import CommentDraft
-from commentsvc.services.moderation import record_audit
+from commentsvc.services.moderation import ensure_operates, record_audit
 from commentsvc.services.sites import update_site
 
 _HREF = re.compile(r'href="([^"]*)"')
@@ -149,6 +149,7 @@ def _plain(value: Any) -> Any:
 
 def update_policy(actor: Account, site: Site, policy: Policy) -> bool:
     """Apply ``policy`` to ``site``; audits what changed. False when nothing did."""
+    ensure_operates(actor, site.id)
     old = current_policy(site)
     changed = {
         field.name: getattr(policy, field.name)
