@@ -22,7 +22,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     WEB_CONCURRENCY=2
 
 # A fixed numeric id, so that orchestrators can check runAsNonRoot.
-RUN useradd --system --user-group --uid 10001 --no-log-init \
+RUN groupadd --system --gid 10001 commentsvc \
+    && useradd --system --uid 10001 --gid 10001 --no-log-init \
         --home-dir /var/lib/commentsvc --create-home --shell /usr/sbin/nologin commentsvc
 
 WORKDIR /build
@@ -30,7 +31,7 @@ WORKDIR /build
 # Dependencies in their own layer, rebuilt only when setup.cfg changes: the runtime requirements
 # and the postgres extra, read from setup.cfg so that they are listed in one place.
 COPY setup.cfg pyproject.toml ./
-RUN python -c "import configparser; c = configparser.ConfigParser(); c.read('setup.cfg'); \
+RUN python -c "import configparser; c = configparser.ConfigParser(interpolation=None); c.read('setup.cfg'); \
 lines = c['options']['install_requires'].splitlines() + c['options.extras_require']['postgres'].splitlines(); \
 print('\n'.join(s for s in (line.strip() for line in lines) if s and not s.startswith('#')))" \
         > requirements.txt \

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,6 +95,16 @@ class Server:
             total_kb += int(match.group(1)) if match else 0
         return total_kb / 1024
 
+    def worker_cpu_seconds(self) -> float:
+        """User plus system CPU time the workers have used: a figure that, unlike req/s, other
+        load on the machine barely moves."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.worker_pids():
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+        return total / ticks
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)  # gunicorn: graceful stop of its workers
@@ -112,6 +122,7 @@ class WrkResult:
     p99_ms: float
     requests: int
     errors: int  # socket errors plus non-2xx/3xx responses
+    cpu_us_per_request: float = float("nan")  # the server's worker CPU time per request
 
     @property
     def is_clean(self) -> bool:
@@ -140,8 +151,11 @@ def parse_wrk(output: str) -> WrkResult:
     return WrkResult(float(rate.group(1)), _duration_ms(p99.group(1)), int(total.group(1)), errors)
 
 
-def wrk(url: str, seconds: float, headers: Mapping[str, str], connections: int = 16) -> WrkResult:
-    """``wrk -t1 -cN -dS --latency`` against one loopback URL."""
+def wrk(
+    server: Server, path: str, seconds: float, headers: Mapping[str, str], connections: int = 16
+) -> WrkResult:
+    """``wrk -t1 -cN -dS --latency`` against one loopback URL of ``server``."""
+    url = server.url + path
     binary = shutil.which("wrk")
     if binary is None:
         raise RuntimeError("wrk is not installed (apt-get install wrk)")
@@ -150,7 +164,10 @@ def wrk(url: str, seconds: float, headers: Mapping[str, str], connections: int =
     header_args = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
     command = [binary, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency",
                "--timeout", "5s", *header_args, url]  # fmt: skip
+    cpu_before = server.worker_cpu_seconds()
     result = subprocess.run(
         command, capture_output=True, text=True, timeout=seconds + 30, check=True
     )
-    return parse_wrk(result.stdout)
+    parsed = parse_wrk(result.stdout)
+    cpu_us = (server.worker_cpu_seconds() - cpu_before) * 1e6 / max(parsed.requests, 1)
+    return replace(parsed, cpu_us_per_request=cpu_us)
