@@ -85,3 +85,8 @@ def update(
         raise click.ClickException(error.detail) from error
     db.session.commit()
     click.echo(f"updated {_describe(updated)}")
+
+
+from commentsvc.cli.site_check import check  # noqa: E402 - registered on the group above
+
+site.add_command(check)

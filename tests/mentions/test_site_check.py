@@ -1,0 +1,55 @@
+"""`commentsvc site check URL` against a real page server."""
+
+from __future__ import annotations
+
+import pytest
+
+from commentsvc.cli.site_check import check
+from commentsvc.extensions import db
+from commentsvc.services.sites import update_site
+
+
+@pytest.fixture
+def blog_on_pages(site, pages):
+    update_site(site, origins=[pages.base])
+    db.session.commit()
+    return pages
+
+
+def test_check_passes_for_a_page_with_both_link_tags(app, blog_on_pages):
+    head = (
+        '<link rel="pingback" href="http://comments.test/pingback/blog">'
+        '<link rel="webmention" href="http://comments.test/webmention/blog">'
+    )
+    url = blog_on_pages.html("/post", f"<html><head>{head}</head><body>hi</body></html>")
+    result = app.test_cli_runner().invoke(check, [url])
+    assert result.exit_code == 0, result.output
+    assert "✓ pingback" in result.output and "✓ webmention" in result.output
+
+
+def test_check_accepts_headers_and_reports_what_is_missing(app, blog_on_pages):
+    url = blog_on_pages.add(
+        "/headers", b"<p>hi</p>", headers={"X-Pingback": "http://comments.test/pingback/blog"}
+    )
+    result = app.test_cli_runner().invoke(check, [url])
+    assert result.exit_code == 1
+    assert "✓ pingback" in result.output
+    assert "✗ webmention: not advertised" in result.output
+    assert '<link rel="webmention" href="http://comments.test/webmention/blog">' in result.output
+
+
+def test_check_flags_an_endpoint_of_another_site(app, blog_on_pages):
+    url = blog_on_pages.add(
+        "/wrong",
+        b"<p>hi</p>",
+        headers={"Link": '<http://comments.test/webmention/other>; rel="webmention"'},
+    )
+    result = app.test_cli_runner().invoke(check, [url])
+    assert result.exit_code == 1
+    assert "expected http://comments.test/webmention/blog" in result.output
+
+
+def test_check_is_a_site_subcommand():
+    from commentsvc.cli.site import site as site_group
+
+    assert site_group.commands["check"] is check
