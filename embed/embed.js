@@ -142,7 +142,10 @@
   };
 
   async function api(method, path, body, headers = {}, signed = true) {
-    if (signed) await auth.fresh();
+    const had = signed && auth.token();
+    const expired = () => Object.assign(new Error(), { expired: true });
+    if (had) await auth.fresh();
+    if (had && !auth.token()) throw expired(); // never post as a guest by surprise
     const send = () =>
       fetch(BASE + path, {
         method,
@@ -156,11 +159,11 @@
     let res;
     try {
       res = await send();
-      if (res.status === 401 && signed && auth.token() && (await auth.refresh()))
-        res = await send();
+      if (res.status === 401 && had && (await auth.refresh())) res = await send();
     } catch (e) {
       throw Object.assign(new Error(), { network: true });
     }
+    if (had && !auth.token()) throw expired();
     const data = res.status === 204 ? null : await res.json().catch(() => null);
     if (!res.ok) throw Object.assign(new Error((data && data.detail) || res.statusText), data);
     return { status: res.status, data };
@@ -486,7 +489,9 @@
 
     function redraw() {
       if (!state.site) return;
+      const draft = formSlot.querySelector("textarea");
       formSlot.replaceChildren(form({}));
+      if (draft) formSlot.querySelector("textarea").value = draft.value;
     }
 
     function field(label, input, note) {
@@ -569,11 +574,14 @@
           else el.replaceWith(form({}));
         } catch (e) {
           const target = e.field && fields[e.field];
-          const text = e.network ? t("network") : e.message;
+          const text = e.network ? t("network") : e.expired ? t("expired") : e.message;
           if (target) {
             target.setAttribute("aria-invalid", "true");
             el.querySelector("#" + target.id + "e").textContent = text;
             target.focus();
+          } else if (e.expired && !parent && !entry) {
+            redraw(); // the same draft, now with the guest fields or sign-in buttons
+            formSlot.querySelector(".cs-err").textContent = text;
           } else error.textContent = text;
         }
         submit.disabled = false;

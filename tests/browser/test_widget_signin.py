@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
+from commentsvc.auth.tokens import issue_token
 from commentsvc.extensions import db
 from commentsvc.services.accounts import create_account
 from tests.widget.env import (  # noqa: F401  (fixtures)
@@ -71,4 +75,47 @@ def test_a_forged_message_without_a_popup_signs_nobody_in(page, demo: Demo) -> N
     page.evaluate(FORGED)
     page.wait_for_timeout(200)
     assert shadow(page, ".cs-who", has_text="Signed in").count() == 0
+    assert page.evaluate(f"localStorage.getItem('commentsvc:token:{demo.service}')") is None
+
+
+def store_token(page, demo: Demo, token: str, expires_at: str, name: str = "Ann Account") -> None:
+    record = {"token": token, "expires_at": expires_at, "account": {"name": name}}
+    page.add_init_script(
+        f"localStorage.setItem('commentsvc:token:{demo.service}', {json.dumps(json.dumps(record))})"
+    )
+
+
+def test_a_token_about_to_expire_is_renewed_before_use(page, demo: Demo) -> None:
+    account = create_account("ann@example.org", "Ann Account", PASSWORD, is_email_verified=True)
+    db.session.commit()
+    token, _ = issue_token(account)
+    soon = (datetime.now(UTC) + timedelta(minutes=5)).isoformat().replace("+00:00", "Z")
+    store_token(page, demo, token, soon)
+    sent: list[str] = []
+    page.on(
+        "request",
+        lambda request: request.method == "POST" and sent.append(request.url.split("/api/")[-1]),
+    )
+    page.goto(demo.page())
+    shadow(page, "form.cs-form textarea").fill("After a renewal")
+    shadow(page, "form.cs-form button[type=submit]").click()
+    shadow(page, ".cs-list > .cs-c .cs-n", has_text="Ann Account").wait_for()
+    assert sent == ["auth/refresh", "sites/demo/comments"]
+    renewed = page.evaluate(f"JSON.parse(localStorage.getItem('commentsvc:token:{demo.service}'))")
+    assert renewed["expires_at"] > soon
+
+
+def test_a_token_that_cannot_be_renewed_is_forgotten_and_nothing_is_posted(
+    page, demo: Demo
+) -> None:
+    soon = (datetime.now(UTC) + timedelta(minutes=5)).isoformat().replace("+00:00", "Z")
+    store_token(page, demo, "not-a-token", soon, name="Ghost")
+    page.goto(demo.page())
+    shadow(page, ".cs-who", has_text="Signed in as Ghost.").wait_for()
+    shadow(page, "form.cs-form textarea").fill("Kept across the redraw")
+    shadow(page, "form.cs-form button[type=submit]").click()
+    shadow(page, "input[name=name]").wait_for()
+    assert shadow(page, "form.cs-form textarea").input_value() == "Kept across the redraw"
+    shadow(page, ".cs-err", has_text="Your sign-in has expired").wait_for()
+    assert shadow(page, ".cs-count").inner_text() == "0 responses"
     assert page.evaluate(f"localStorage.getItem('commentsvc:token:{demo.service}')") is None
