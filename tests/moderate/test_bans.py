@@ -103,3 +103,17 @@ def test_ban_form_refuses_nonsense_with_a_reason(operator_client, site) -> None:
         assert response.status_code == 400, data
         assert message in response.get_data(as_text=True), data
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Ban)) == 0
+
+
+def test_ban_form_can_be_prefilled_from_a_mention_in_the_queue(operator_client, site) -> None:
+    from tests.moderate.conftest import add_mention
+
+    mention = add_mention(site)
+    mention.ip_hash = "cd34" * 8
+    db.session.commit()
+    queue = operator_client.get("/moderate/").get_data(as_text=True)
+    link = f"/moderate/bans?site=blog&amp;ip_hash={'cd34' * 8}"
+    assert link in queue
+    form = operator_client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert f'name="ip_hash" value="{"cd34" * 8}"' in form
+    assert '<option value="blog" selected>' in form
