@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from email import policy
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
@@ -24,7 +25,8 @@ log = logging.getLogger(__name__)
 
 def send_mail(to: str, subject: str, text: str, headers: dict[str, str] | None = None) -> None:
     """Deliver one plain-text message through the configured SMTP server."""
-    message = EmailMessage()
+    # Long unfoldable headers (List-Unsubscribe URLs) must stay plain, not RFC 2047-encoded.
+    message = EmailMessage(policy=policy.SMTP.clone(max_line_length=998))
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject

@@ -8,7 +8,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from email.message import Message
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,20 +19,32 @@ from aiosmtpd.controller import Controller
 from flask.testing import FlaskClient
 
 from tests.auth.provider import Provider
-from tests.conftest import base_config, free_port
+from tests.conftest import LiveServer, base_config, free_port
 
 SITE_ORIGIN = "https://blog.example.org"
 
 
-@pytest.fixture
-def oauth_providers(serve) -> dict[str, Provider]:
-    """Twitter-, Facebook- and OIDC-shaped providers, each on its own loopback port."""
-    providers = {}
+@pytest.fixture(scope="session")
+def _served_providers() -> Iterator[dict[str, Provider]]:
+    """Served once per session: stopping a werkzeug server costs half a second each."""
+    providers, servers = {}, []
     for kind in ("twitter", "facebook", "oidc"):
         provider = Provider(kind)
-        provider.url = serve(provider.app).url
+        servers.append(LiveServer(provider.app))
+        provider.url = servers[-1].url
         providers[kind] = provider
-    return providers
+    yield providers
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def oauth_providers(_served_providers) -> dict[str, Provider]:
+    """Twitter-, Facebook- and OIDC-shaped providers, each on its own loopback port, with
+    no codes or tokens left from another test."""
+    for provider in _served_providers.values():
+        provider.reset()
+    return _served_providers
 
 
 class Mailbox:
@@ -45,7 +57,7 @@ class Mailbox:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         with self._arrived:
-            self.messages.append(message_from_bytes(envelope.content))
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
             self._arrived.notify_all()
         return "250 OK"

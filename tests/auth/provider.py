@@ -118,10 +118,7 @@ class Provider:
         self.kind = kind
         self.default_user = default_user
         self.issuer = ""  # set once served: the discovery document names it
-        self.codes: dict[str, Code] = {}
-        self.tokens: dict[str, str] = {}  # access token -> user
-        self.used_codes: list[str] = []
-        self.token_requests: list[dict[str, Any]] = []
+        self.reset()
         scope = {
             "twitter": "users.read tweet.read",
             "facebook": "public_profile email",
@@ -134,6 +131,12 @@ class Provider:
             scope=scope,
         )
         self.app = self._build_app()
+
+    def reset(self) -> None:
+        """Forget codes and tokens (between tests)."""
+        self.codes: dict[str, Code] = {}
+        self.tokens: dict[str, str] = {}  # access token -> user
+        self.used_codes: list[str] = []
 
     # -- the authorization server ------------------------------------------------------
 
@@ -220,7 +223,6 @@ class Provider:
 
     def _save_token(self, token: dict[str, Any], request) -> None:
         self.tokens[token["access_token"]] = request.user
-        self.token_requests.append({"client": request.client.get_client_id()})
 
     def oidc_claims(self, user: str) -> dict[str, Any]:
         data = USERS[user]

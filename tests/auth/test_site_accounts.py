@@ -110,10 +110,12 @@ def test_unknown_email_takes_about_as_long_as_a_wrong_password(client, ann) -> N
         return time.perf_counter() - started
 
     timed("zed@example.org")  # warm the dummy hash
-    known = min(timed("ann@example.org") for _ in range(3))
-    unknown = min(timed("zed@example.org") for _ in range(3))
+    known = sorted(timed("ann@example.org") for _ in range(5))[2]
+    unknown = sorted(timed("zed@example.org") for _ in range(5))[2]
 
-    assert unknown > known * 0.5 and known > unknown * 0.5, (known, unknown)
+    # Without the throw-away hash an unknown email answers in a few milliseconds, a
+    # twentieth of an argon2 check: the medians must be of the same order.
+    assert unknown > known * 0.4, (known, unknown)
 
 
 def test_repeated_failures_lock_the_account_even_for_the_right_password(client, ann) -> None:

@@ -1,0 +1,83 @@
+"""Reply notifications: the job mails the parent's author once per reply, through a real SMTP
+server, with an unsubscribe link that works."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from commentsvc.auth.tokens import issue_token
+from commentsvc.extensions import db
+from commentsvc.models import Comment
+from commentsvc.services.accounts import create_account
+from tests.auth.conftest import SITE_ORIGIN, local_path, sign_in_popup
+
+PAGE = f"{SITE_ORIGIN}/post"
+
+
+def post(client, body: str, token: str | None = None, **fields) -> dict:
+    payload = {"url": PAGE, "body": body, "elapsed_ms": 60_000, "title": "A post", **fields}
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    answer = client.post("/api/sites/blog/comments", json=payload, headers=headers)
+    assert answer.status_code == 201, answer.get_json()
+    return answer.get_json()
+
+
+def test_reply_mails_the_author_who_asked_and_unsubscribe_stops_it(app, site, mailbox) -> None:
+    ann, bob = app.test_client(), app.test_client()
+    first = post(ann, "Question?", name="Ann", email="ann@example.org", notify=True)
+
+    post(bob, "An *answer*.", name="Bob", parent=first["id"])
+
+    (message,) = mailbox.wait_for(1)
+    assert message["To"] == "ann@example.org"
+    assert message["Subject"] == "New reply to your comment on A post"
+    body = message.get_payload(decode=True).decode()
+    assert "Bob replied to your comment" in body and "An *answer*." in body
+    unsubscribe = re.search(r"http://comments\.test/auth/unsubscribe/\S+", body).group(0)
+    assert message["List-Unsubscribe"] == f"<{unsubscribe}>"
+
+    assert bob.get(local_path(unsubscribe)).status_code == 200
+    assert db.session.get(Comment, first["id"]).is_notify is False
+    post(bob, "Another answer.", name="Bob", parent=first["id"])
+    time.sleep(0.2)
+    assert len(mailbox.messages) == 1
+
+
+def test_no_mail_for_own_replies_or_without_notify(app, site, mailbox) -> None:
+    ann, bob = app.test_client(), app.test_client()
+    asked = post(ann, "Tell me.", name="Ann", email="ann@example.org", notify=True)
+    silent = post(ann, "Don't tell me.", name="Ann", email="ann@example.org")
+
+    post(ann, "Replying to myself.", name="Ann", email="ann@example.org", parent=asked["id"])
+    post(bob, "A reply.", name="Bob", parent=silent["id"])
+
+    time.sleep(0.2)
+    assert mailbox.messages == []
+
+
+def test_signed_in_author_is_mailed_at_the_account_address(app, site, mailbox) -> None:
+    account = create_account(
+        "ann@example.org", "Ann", "correct horse battery", is_email_verified=True
+    )
+    db.session.commit()
+    token, _ = issue_token(account)
+    first = post(app.test_client(), "Signed in.", token=token, notify=True)
+
+    post(app.test_client(), "Reply.", name="Bob", parent=first["id"])
+
+    assert mailbox.wait_for(1)[0]["To"] == "ann@example.org"
+
+
+def test_forged_unsubscribe_link_is_refused(client, site) -> None:
+    assert client.get("/auth/unsubscribe/eyJjIjoxfQ.forged.sig").status_code == 400
+
+
+def test_popup_signed_in_commenter_can_ask_for_notifications_without_email(app, site) -> None:
+    message = sign_in_popup(app.test_client(), "twitter")
+    answer = app.test_client().post(
+        "/api/sites/blog/comments",
+        json={"url": PAGE, "body": "hi", "notify": True, "elapsed_ms": 60_000},
+        headers={"Authorization": f"Bearer {message['token']}"},
+    )
+    assert answer.status_code == 201
