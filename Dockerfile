@@ -21,10 +21,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     COMMENTSVC_INSTANCE_PATH=/var/lib/commentsvc \
     WEB_CONCURRENCY=2
 
-# A fixed numeric id, so that orchestrators can check runAsNonRoot.
+# A fixed numeric id, so that orchestrators can check runAsNonRoot. The home folder (gunicorn
+# keeps its control socket there) is not the instance volume, which holds only data.
 RUN groupadd --system --gid 10001 commentsvc \
     && useradd --system --uid 10001 --gid 10001 --no-log-init \
-        --home-dir /var/lib/commentsvc --create-home --shell /usr/sbin/nologin commentsvc
+        --home-dir /home/commentsvc --create-home --shell /usr/sbin/nologin commentsvc \
+    && install --directory --owner=10001 --group=10001 --mode=0750 /var/lib/commentsvc
 
 WORKDIR /build
 

@@ -56,12 +56,14 @@ class Server:
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         self._log = (log_dir / f"{name}.log").open("w")
+        home = log_dir / f"{name}-home"  # gunicorn's control socket: one per server
+        home.mkdir(exist_ok=True)
         command = [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{self.port}",
                    "--workers", "1", *gunicorn_args, wsgi_app]  # fmt: skip
         self.process = subprocess.Popen(
             command,
             cwd=cwd,
-            env={**clean_environ(), **env},
+            env={**clean_environ(), "HOME": str(home), **env},
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
