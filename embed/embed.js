@@ -523,10 +523,9 @@
       const toggle = button(t("preview"), () => {
         pane.hidden = !pane.hidden;
         body.hidden = !pane.hidden;
-        toggle.textContent = t(pane.hidden ? "preview" : "write");
-        toggle.setAttribute("aria-pressed", String(!pane.hidden));
+        toggle.textContent = t(pane.hidden ? "preview" : "write"); // the label says the state
         pane.replaceChildren(body.value.trim() ? preview(body.value) : t("nothing"));
-      }, { "aria-pressed": "false" });
+      });
       const submit = h("button", { type: "submit", cls: "cs-btn cs-primary", text: t(entry ? "save" : parent ? "postReply" : "post") });
       const el = h("form", { cls: "cs-form", novalidate: true, onsubmit: send });
       body.value = entry ? own[entry.c.id].body || "" : "";

@@ -143,3 +143,22 @@ def test_mentions_are_listed_apart_or_among_comments(page, demo: Demo) -> None:
     page.reload()
     shadow(page, ".cs-list .cs-mn", has_text="Linked from elsewhere").wait_for()
     assert shadow(page, ".cs-ms").is_hidden()
+
+
+def test_init_is_idempotent_and_takes_target_and_url_options(page, demo: Demo) -> None:
+    demo.post("On the second post", path="/posts/self-hosting/")
+    page.goto(demo.page())
+    shadow(page, "form.cs-form").wait_for()
+    page.add_script_tag(url=f"{demo.service}/embed.js")  # the same tag twice: still one widget
+    page.evaluate(
+        """(url) => { commentsvc.init({site: 'demo'});
+        const other = Object.assign(document.createElement('section'), {id: 'elsewhere'});
+        document.body.append(other);
+        commentsvc.init({site: 'demo', target: '#elsewhere', url}); }""",
+        demo.page("/posts/self-hosting/"),
+    )
+    page.locator("#elsewhere .cs-b", has_text="On the second post").wait_for()
+    assert shadow(page, "form.cs-form").count() == 1
+    assert page.evaluate("Object.keys(window).filter((k) => /commentsvc/i.test(k))") == [
+        "commentsvc"
+    ]

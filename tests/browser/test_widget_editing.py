@@ -148,3 +148,21 @@ def test_keyboard_alone_posts_a_comment_and_a_reply(page, demo: Demo) -> None:
     page.keyboard.press("Control+Enter")
     comment.locator(".cs-r .cs-c", has_text="sent with Ctrl+Enter").wait_for()
     assert shadow(page, ".cs-count").inner_text() == "2 responses"
+
+
+def test_preview_renders_a_safe_subset_and_never_markup(page, demo: Demo) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(demo.page())
+    form = shadow(page, "form.cs-form")
+    form.locator("textarea").fill("**bold** and `code`\n\n<img src=x onerror=alert(1)>")
+    form.get_by_role("button", name="Preview").click()
+    pane = form.locator(".cs-pv")
+    assert pane.locator("strong").inner_text() == "bold"
+    assert pane.locator("code").inner_text() == "code"
+    assert pane.locator("img").count() == 0
+    assert "<img src=x onerror=alert(1)>" in pane.inner_text()
+    assert form.locator("textarea").is_hidden()
+    form.get_by_role("button", name="Write").click()
+    assert form.locator("textarea").is_visible() and pane.is_hidden()
+    assert dialogs == []
