@@ -184,6 +184,7 @@ class Figures:
     load_before: str = ""
     load_after: str = ""
     rss_mb: float = 0.0
+    rss_at_start_mb: float = 0.0
     floor_rss_mb: float = 0.0
 
 
@@ -308,6 +309,8 @@ def run_database(
     floor = None
     try:
         client = Client(service.port)
+        client.request("GET", "/healthz")  # the worker has imported the app and served once
+        figures.rss_at_start_mb = service.worker_rss_mb()
         started = time.perf_counter()
         for size in SIZES:
             seed_thread(client, size)
@@ -424,7 +427,8 @@ def report(figures: Figures) -> str:
         f"{zipped['same_document']}"
     )
     lines.append(
-        f"worker RSS after the run: {figures.rss_mb:.1f} MB (floor worker "
+        f"worker RSS after the run: {figures.rss_mb:.1f} MB ({figures.rss_at_start_mb:.1f} MB "
+        f"after its first request; floor worker "
         f"{figures.floor_rss_mb:.1f} MB); target < {TARGET_RSS_MB:.0f} MB: "
         f"{mark(figures.rss_mb < TARGET_RSS_MB)}"
     )
