@@ -26,8 +26,7 @@
   const INDENT_CAP = 4; // deeper replies sit flush and name the comment they answer
   const FIRST_CHUNK = 30; // comments rendered before the first paint (a screenful and more)
   const CHUNK = 150; // then this many per task
-  const me =
-    document.currentScript || document.querySelector("script[src*='embed.js'][data-site]");
+  const me = document.currentScript || document.querySelector("script[src*='embed.js'][data-site]");
   const BASE = new URL(".", me ? me.src : location.href).href;
   const ORIGIN = new URL(BASE).origin;
   const TOKEN_KEY = "commentsvc:token:" + ORIGIN;
@@ -171,7 +170,13 @@
 
   function signIn(provider, site, onFail) {
     const url =
-      BASE + "auth/login/" + enc(provider) + "?site=" + enc(site) + "&origin=" + enc(location.origin);
+      BASE +
+      "auth/login/" +
+      enc(provider) +
+      "?site=" +
+      enc(site) +
+      "&origin=" +
+      enc(location.origin);
     const popup = window.open(url, "commentsvc-signin", "popup,width=520,height=680");
     if (!popup) return onFail();
     const onMessage = (event) => {
@@ -242,7 +247,12 @@
     const site = opts.site;
     const canonical = document.querySelector("link[rel=canonical]");
     const pageUrl = opts.url || (canonical && canonical.href) || location.href.split("#")[0];
-    const lang = opts.lang || document.documentElement.lang || "en";
+    let lang = opts.lang || document.documentElement.lang || "en";
+    try {
+      lang = Intl.getCanonicalLocales(lang)[0];
+    } catch (e) {
+      lang = "en"; // a malformed tag from the page must not break the thread
+    }
     const catalogue = LANGS.includes(lang.split("-")[0].toLowerCase())
       ? lang.split("-")[0].toLowerCase()
       : "en";
@@ -284,7 +294,11 @@
       heading.textContent = t("responses", { n: state.count });
     };
     const threadPath = (after) =>
-      "api/sites/" + enc(site) + "/thread?url=" + enc(pageUrl) + (after ? "&after=" + enc(after) : "");
+      "api/sites/" +
+      enc(site) +
+      "/thread?url=" +
+      enc(pageUrl) +
+      (after ? "&after=" + enc(after) : "");
 
     async function start() {
       const messages =
@@ -306,6 +320,7 @@
       const data = res.data;
       state.site = data.site;
       state.count = data.thread.count;
+      wrap.setAttribute("role", "region");
       wrap.setAttribute("aria-label", t("comments"));
       setCount(0);
       redraw();
@@ -314,7 +329,7 @@
       if (!inline && data.mentions.length) {
         mentionBox.append(
           h("h3", { text: t("mentions", { n: data.mentions.length }) }),
-          h("ol", { cls: "cs-list" }, ...data.mentions.map(mention)),
+          h("ol", { cls: "cs-list" }, ...data.mentions.map((m) => h("li", {}, mention(m)))),
         );
         mentionBox.hidden = false;
       }
@@ -331,7 +346,7 @@
         a.created < b.created ? -1 : a.created > b.created ? 1 : 0,
       );
       const stack = items.reverse().map((item) => [item, list]);
-      let first = stack.length ? stack[stack.length - 1][0] : null;
+      const first = stack.length ? stack[stack.length - 1][0] : null;
       const step = (budget) => {
         while (stack.length && budget--) {
           const [item, into] = stack.pop();
@@ -372,6 +387,7 @@
       more.disabled = true;
       try {
         const { data } = await api("GET", threadPath(state.next), null, {}, false);
+        await rendering; // the previous page's last top-level comments come first
         const first = renderPage(data, []);
         const entry = first && byId.get(first.id);
         if (entry) entry.li.firstChild.focus();
@@ -407,19 +423,28 @@
           "header",
           { cls: "cs-h" },
           author.avatar && isHttp(author.avatar) && !gone
-            ? h("img", { cls: "cs-av", src: author.avatar, alt: "", width: 36, height: 36, loading: "lazy" })
+            ? h("img", {
+                cls: "cs-av",
+                src: author.avatar,
+                alt: "",
+                width: 36,
+                height: 36,
+                loading: "lazy",
+              })
             : h("span", { cls: "cs-av" }),
           author.url && isHttp(author.url) && !gone
             ? h("a", { cls: "cs-n", href: author.url, rel: "nofollow ugc noopener", text: name })
             : h("span", { cls: "cs-n", text: name }),
-          parent && h("span", { cls: "cs-m", text: t("inReplyTo", { name: parent.c.author.name || "" }) }),
+          parent &&
+            h("span", { cls: "cs-m", text: t("inReplyTo", { name: parent.c.author.name || "" }) }),
           h("time", {
             cls: "cs-m",
             datetime: c.created,
             title: exact.format(created),
             text: since(created, relative),
           }),
-          c.edited && h("span", { cls: "cs-m", title: exact.format(new Date(c.edited)), text: t("edited") }),
+          c.edited &&
+            h("span", { cls: "cs-m", title: exact.format(new Date(c.edited)), text: t("edited") }),
           c.status === "pending" && h("span", { cls: "cs-pend", text: t("pending") }),
         ),
         gone
@@ -428,7 +453,11 @@
         foot,
       );
       if (!gone && c.status !== "pending")
-        foot.append(button(t("reply"), (event) => openReply(entry, event.target), { "aria-expanded": "false" }));
+        foot.append(
+          button(t("reply"), (event) => openReply(entry, event.target), {
+            "aria-expanded": "false",
+          }),
+        );
       const left = mine ? Date.parse(mine.until) - Date.now() : 0;
       if (!gone && left > 0) {
         foot.append(
@@ -457,7 +486,12 @@
           { cls: "cs-h" },
           h("span", { cls: "cs-pend", text: t("m_" + m.type) }),
           author && h("span", { cls: "cs-n", text: author }),
-          h("time", { cls: "cs-m", datetime: m.created, title: exact.format(new Date(m.created)), text: since(new Date(m.created), relative) }),
+          h("time", {
+            cls: "cs-m",
+            datetime: m.created,
+            title: exact.format(new Date(m.created)),
+            text: since(new Date(m.created), relative),
+          }),
         ),
         h(
           "p",
@@ -497,13 +531,13 @@
     function field(label, input, note) {
       const id = "cs-f" + ++seq;
       input.id = id;
-      input.setAttribute("aria-describedby", id + "e");
+      input.setAttribute("aria-describedby", note ? id + "e " + id + "n" : id + "e");
       return h(
         "p",
         { cls: input.type === "checkbox" ? "cs-fd cs-ck" : "cs-fd" },
         h("label", { for: id, text: label }),
         input,
-        note && h("span", { cls: "cs-m", text: note }),
+        note && h("span", { cls: "cs-m", id: id + "n", text: note }),
         h("span", { cls: "cs-fe", id: id + "e" }),
       );
     }
@@ -516,7 +550,8 @@
       const shown = Date.now();
       const saved = store.get(GUEST_KEY) || {};
       const fields = {};
-      const input = (name, attrs) => (fields[name] = h(name === "body" ? "textarea" : "input", { name, ...attrs }));
+      const input = (name, attrs) =>
+        (fields[name] = h(name === "body" ? "textarea" : "input", { name, ...attrs }));
       const error = h("p", { cls: "cs-err", role: "alert" });
       const body = input("body", { rows: parent || entry ? 3 : 4 });
       const pane = h("div", { cls: "cs-b cs-pv", hidden: true });
@@ -526,7 +561,11 @@
         toggle.textContent = t(pane.hidden ? "preview" : "write"); // the label says the state
         pane.replaceChildren(body.value.trim() ? preview(body.value) : t("nothing"));
       });
-      const submit = h("button", { type: "submit", cls: "cs-btn cs-primary", text: t(entry ? "save" : parent ? "postReply" : "post") });
+      const submit = h("button", {
+        type: "submit",
+        cls: "cs-btn cs-primary",
+        text: t(entry ? "save" : parent ? "postReply" : "post"),
+      });
       const el = h("form", { cls: "cs-form", novalidate: true, onsubmit: send });
       body.value = entry ? own[entry.c.id].body || "" : "";
       body.addEventListener("keydown", (event) => {
@@ -541,15 +580,28 @@
             h(
               "div",
               { cls: "cs-guest" },
-              field(t("name"), input("name", { autocomplete: "name", maxlength: 80, value: saved.name })),
-              field(t("email"), input("email", { type: "email", autocomplete: "email", value: saved.email })),
-              field(t("website"), input("website", { type: "url", autocomplete: "url", value: saved.website })),
+              field(
+                t("name"),
+                input("name", { autocomplete: "name", maxlength: 80, value: saved.name }),
+              ),
+              field(
+                t("email"),
+                input("email", { type: "email", autocomplete: "email", value: saved.email }),
+              ),
+              field(
+                t("website"),
+                input("website", { type: "url", autocomplete: "url", value: saved.website }),
+              ),
             ),
           );
         if (!entry)
           el.append(
             field(t("notify"), input("notify", { type: "checkbox" })),
-            h("p", { cls: "cs-hp", "aria-hidden": "true" }, h("label", { text: t("hp") }, input("hp", { tabindex: -1, autocomplete: "off" }))),
+            h(
+              "p",
+              { cls: "cs-hp", "aria-hidden": "true" },
+              h("label", { text: t("hp") }, input("hp", { tabindex: -1, autocomplete: "off" })),
+            ),
           );
         el.append(
           error,
@@ -622,13 +674,21 @@
       payload.hp = fields.hp.value;
       const guest = {};
       for (const name of ["name", "email", "website"])
-        if (fields[name] && fields[name].value.trim()) guest[name] = payload[name] = fields[name].value.trim();
+        if (fields[name] && fields[name].value.trim())
+          guest[name] = payload[name] = fields[name].value.trim();
       if (fields.name) store.set(GUEST_KEY, guest);
       await rendering;
       const { status, data } = await api("POST", "api/sites/" + enc(site) + "/comments", payload);
       const held = status === 202 || data.status === "pending";
       const c = { ...data, status: held ? "pending" : data.status, replies: [] };
-      own[c.id] = { token: data.edit_token, until: data.editable_until, body: text, url: pageUrl, at: Date.now(), pending: held ? c : null };
+      own[c.id] = {
+        token: data.edit_token,
+        until: data.editable_until,
+        body: text,
+        url: pageUrl,
+        at: Date.now(),
+        pending: held ? c : null,
+      };
       saveOwn();
       insert(c);
       if (!held) setCount(1);
@@ -663,7 +723,12 @@
     }
 
     async function saveEdit(entry, text) {
-      const { data } = await api("PATCH", "api/comments/" + entry.c.id, { body: text }, editHeaders(entry.c.id));
+      const { data } = await api(
+        "PATCH",
+        "api/comments/" + entry.c.id,
+        { body: text },
+        editHeaders(entry.c.id),
+      );
       own[entry.c.id].body = text;
       saveOwn();
       entry.c = { ...entry.c, ...data, replies: [] };
@@ -677,7 +742,10 @@
         try {
           await api("DELETE", "api/comments/" + entry.c.id, null, editHeaders(entry.c.id));
         } catch (e) {
-          foot.replaceChildren(...restore, h("span", { cls: "cs-fe", role: "alert", text: e.network ? t("network") : e.message }));
+          foot.replaceChildren(
+            ...restore,
+            h("span", { cls: "cs-fe", role: "alert", text: e.network ? t("network") : e.message }),
+          );
           return;
         }
         delete own[entry.c.id];
@@ -714,7 +782,8 @@
       } catch (e) {
         host = null;
       }
-    if (!host || !opts.site) return console.error("commentsvc: needs data-site and a target element");
+    if (!host || !opts.site)
+      return console.error("commentsvc: needs data-site and a target element");
     if (!mounted.has(host)) mounted.set(host, mount(host, opts));
     return mounted.get(host);
   }
