@@ -246,7 +246,9 @@
   function mount(host, opts) {
     const site = opts.site;
     const canonical = document.querySelector("link[rel=canonical]");
-    const pageUrl = opts.url || (canonical && canonical.href) || location.href.split("#")[0];
+    const pageUrl = opts.url
+      ? new URL(opts.url, location.href).href
+      : (canonical && canonical.href) || location.href.split("#")[0];
     let lang = opts.lang || document.documentElement.lang || "en";
     try {
       lang = Intl.getCanonicalLocales(lang)[0];
@@ -669,7 +671,9 @@
 
     async function post(parent, fields, text, elapsed) {
       const payload = { url: pageUrl, body: text, title: document.title, elapsed_ms: elapsed };
-      if (parent) payload.parent = parent.c.id;
+      let target = parent; // past the site's deepest level a reply joins its parent's replies
+      while (target && target.c.depth >= state.site.max_depth) target = byId.get(target.c.parent);
+      if (target) payload.parent = target.c.id;
       payload.notify = fields.notify.checked;
       payload.hp = fields.hp.value;
       const guest = {};

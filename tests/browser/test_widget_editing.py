@@ -166,3 +166,18 @@ def test_preview_renders_a_safe_subset_and_never_markup(page, demo: Demo) -> Non
     form.get_by_role("button", name="Write").click()
     assert form.locator("textarea").is_visible() and pane.is_hidden()
     assert dialogs == []
+
+
+def test_reply_past_the_deepest_level_joins_the_parents_replies(page, demo: Demo) -> None:
+    update_site(get_site("demo"), max_depth=1)
+    db.session.commit()
+    top = demo.post("Top")
+    demo.post("Deepest allowed", parent=top["id"])
+    page.goto(demo.page())
+    deepest = shadow(page, ".cs-r > .cs-c", has_text="Deepest allowed")
+    deepest.get_by_role("button", name="Reply").click()
+    deepest.locator("form textarea").fill("One more")
+    deepest.locator("form button[type=submit]").click()
+    shadow(page, ".cs-list > .cs-c > .cs-r > .cs-c", has_text="One more").wait_for()
+    assert shadow(page, ".cs-r .cs-r .cs-c").count() == 0
+    assert shadow(page, ".cs-count").inner_text() == "3 responses"
