@@ -31,7 +31,12 @@ def test_guest_comment_and_reply_appear_without_reload(page, demo: Demo) -> None
     write_comment(page, "First! **Nice** post.", name="Ann")
     comment = shadow(page, ".cs-list > .cs-c").first
     comment.locator(".cs-b strong", has_text="Nice").wait_for()
-    assert comment.locator(".cs-n").inner_text() == "Ann"
+    assert comment.locator(".cs-n").first.inner_text() == "Ann"
+    time = comment.locator("time").first
+    assert time.inner_text() == "now" and time.get_attribute("datetime").endswith("Z")
+    assert time.get_attribute("title")  # the exact time, on hover
+    avatar = comment.locator("img.cs-av").first.get_attribute("src")
+    assert avatar.startswith(f"{demo.service}/avatar/")  # an identicon, no third party
     comment.get_by_role("button", name="Reply").click()
     reply_form = comment.locator("form.cs-form")
     reply_form.locator("textarea").fill("Replying to myself.")
