@@ -1,6 +1,8 @@
 /* commentsvc counts: fills every [data-comments-count="PAGE-URL"] with that page's number of
- * responses, from one request. <script src="SERVICE/count.js" data-site="NAME" async></script>
- * Numbers only, written with textContent: the page around them says "comments". */
+ * responses, from one request (one per 100 pages, the API's limit).
+ * <script src="SERVICE/count.js" data-site="NAME" async></script>
+ * Numbers only, written with textContent: the page around them says "comments". On an error
+ * the elements keep whatever the page put in them. */
 (() => {
   const me = document.currentScript;
   const run = () => {
@@ -10,15 +12,21 @@
       (found[url] = found[url] || []).push(el);
     }
     const urls = Object.keys(found);
-    if (!urls.length) return;
-    const query = urls.map((url) => "url=" + encodeURIComponent(url)).join("&");
-    fetch(new URL("api/sites/" + encodeURIComponent(me.dataset.site) + "/counts?" + query, me.src))
-      .then((res) => (res.ok ? res.json() : {}))
-      .then((counts) => {
-        for (const url of urls)
-          for (const el of found[url]) el.textContent = String(counts[url] || 0);
-      })
-      .catch(() => {});
+    for (let i = 0; i < urls.length; i += 100) {
+      const query = urls
+        .slice(i, i + 100)
+        .map((url) => "url=" + encodeURIComponent(url))
+        .join("&");
+      fetch(
+        new URL("api/sites/" + encodeURIComponent(me.dataset.site) + "/counts?" + query, me.src),
+      )
+        .then((res) => (res.ok ? res.json() : {}))
+        .then((counts) => {
+          for (const url in counts)
+            for (const el of found[url] || []) el.textContent = String(counts[url]);
+        })
+        .catch(() => {});
+    }
   };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", run);
   else run();

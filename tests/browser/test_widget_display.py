@@ -162,3 +162,35 @@ def test_init_is_idempotent_and_takes_target_and_url_options(page, demo: Demo) -
     assert page.evaluate("Object.keys(window).filter((k) => /commentsvc/i.test(k))") == [
         "commentsvc"
     ]
+
+
+ADD_COUNTS = """([service, site, urls]) => {
+  for (const url of urls) {
+    const span = Object.assign(document.createElement('span'), {className: 'extra'});
+    span.textContent = '-'; span.dataset.commentsCount = url; document.body.append(span); }
+  const script = Object.assign(document.createElement('script'), {src: service + '/count.js'});
+  script.dataset.site = site;
+  document.body.append(script); }"""
+
+
+def test_counts_take_relative_urls_many_pages_and_keep_placeholders_on_errors(
+    page, demo: Demo
+) -> None:
+    demo.post("one")
+    demo.post("two")
+    requests: list[str] = []
+    page.on("request", lambda request: "/counts?" in request.url and requests.append(request.url))
+    page.goto(demo.blog + "/")
+    page.wait_for_function("document.querySelector('[data-comments-count]').textContent === '2'")
+    others = [f"{demo.blog}/posts/p{number}/" for number in range(130)]
+    page.evaluate(ADD_COUNTS, [demo.service, "demo", ["/posts/hello-world/", *others]])
+    page.wait_for_function(
+        "[...document.querySelectorAll('.extra')].every(el => el.textContent !== '-')"
+    )
+    extra = page.locator(".extra").all_text_contents()
+    assert extra[0] == "2" and set(extra[1:]) == {"0"}
+    assert len(requests) == 1 + 2  # the index's own request, then 131 pages in two
+    page.evaluate("document.querySelectorAll('.extra').forEach(el => el.remove())")
+    page.evaluate(ADD_COUNTS, [demo.service, "no-such-site", [demo.page()]])
+    page.wait_for_timeout(300)
+    assert page.locator(".extra").text_content() == "-"
