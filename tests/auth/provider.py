@@ -29,6 +29,9 @@ USERS = {
     "alice": {"id": "1001", "name": "Alice Example", "username": "alice"},
     "bob": {"id": "1002", "name": "Bob Example", "username": "bob"},
 }
+PIXEL = bytes.fromhex(  # a 1x1 GIF
+    "47494638396101000100800000ffffff00000021f90401000000002c00000000010001000002024401003b"
+)
 CONSENT_PAGE = """<!doctype html><title>Authorize {{ client_id }}</title>
 <h1>{{ kind }} sign-in: allow {{ client_id }}?</h1>
 <form method="post">
@@ -232,7 +235,7 @@ class Provider:
             "preferred_username": data["username"],
             "email": f"{data['username']}@idp.example",
             "email_verified": True,
-            "picture": f"https://idp.example/{data['username']}.png",
+            "picture": f"{self.issuer}/img/oidc-{data['username']}.gif",
         }
 
     def _user_of_bearer(self) -> str:
@@ -273,18 +276,23 @@ class Provider:
                     "id": data["id"],
                     "name": data["name"],
                     "username": data["username"],
-                    "profile_image_url": f"https://pbs.twimg.example/{data['username']}.jpg",
+                    "profile_image_url": f"{provider.issuer}/img/{data['username']}_normal.gif",
                 }
             )
 
         @app.get("/me")
         def facebook_me():
             data = USERS[provider._user_of_bearer()]
-            picture = {"data": {"height": 50, "width": 50, "is_silhouette": False,
-                                "url": f"https://fb.example/{data['username']}.jpg"}}  # fmt: skip
+            url = f"{provider.issuer}/img/fb-{data['username']}.gif"
+            picture = {"data": {"height": 50, "width": 50, "is_silhouette": False, "url": url}}
             body = {"id": f"fb{data['id']}", "name": data["name"], "picture": picture}
             fields = set((request.args.get("fields") or "id,name").split(","))
             return jsonify({key: value for key, value in body.items() if key in fields})
+
+        @app.get("/img/<name>.gif")
+        def image(name: str):
+            """Avatars live on the provider, so browsers load them without leaving loopback."""
+            return PIXEL, 200, {"Content-Type": "image/gif"}
 
         @app.get("/userinfo")
         def userinfo():

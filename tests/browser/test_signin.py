@@ -1,0 +1,168 @@
+"""Sign-in through the widget in real Chromium: the popup, the provider's consent page, the
+token handed back by postMessage, posting as that user, and staying signed in on reload;
+again with third-party cookies blocked. The blog (localhost) and the service (127.0.0.1) are
+different sites, as real ones are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask, make_response, request
+from playwright.sync_api import expect
+
+from commentsvc.cli.demo import blog_app
+from commentsvc.extensions import db
+from commentsvc.models import Comment
+from commentsvc.services.sites import create_site
+from tests.auth.conftest import _served_providers, mailbox, oauth_providers  # noqa: F401
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, base_config
+from tests.widget.env import shadow
+
+pytestmark = pytest.mark.browser
+
+POST = "/posts/hello-world/"
+SITE = "blog"
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"  # the browser tests the flow, not the DB
+
+
+@pytest.fixture
+def app_config(tmp_path: Path, database_url: str, oauth_providers, mailbox) -> dict:  # noqa: F811
+    config = {**base_config(tmp_path, database_url), "MIN_FILL_IN_SECONDS": 0}
+    for provider in oauth_providers.values():
+        config.update(provider.config(provider.url))
+    config["SMTP_URL"] = mailbox.url
+    return config
+
+
+@pytest.fixture
+def blog(app: Flask, serve: Callable) -> str:
+    """The service on 127.0.0.1 and a blog embedding it on localhost: two sites."""
+    service = serve(app)
+    app.config["PUBLIC_URL"] = service.url  # the callback URL registered with providers
+    blog_url = serve(blog_app(service.url, site=SITE), host="localhost").url
+    create_site(SITE, [blog_url])
+    db.session.commit()
+    return blog_url
+
+
+@pytest.fixture(scope="module")
+def cookie_blocking_browser(playwright_instance) -> Iterator:
+    """Chromium with third-party cookies blocked, as Safari, Firefox and Chrome's phase-out do."""
+    instance = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[*CHROMIUM_ARGS, "--test-third-party-cookie-phaseout"],
+    )
+    yield instance
+    instance.close()
+
+
+def sign_in_with_twitter(page, user: str = "alice") -> None:
+    button = shadow(page, "button", has_text="Sign in with Twitter / X")
+    with page.expect_popup() as opened:
+        button.click()
+    popup = opened.value
+    popup.get_by_role("combobox").select_option(user)
+    with popup.expect_event("close", timeout=10_000):  # listening before it can happen
+        popup.get_by_role("button", name="Allow").click()
+
+
+def post_signed_in_comment_and_reload(page, blog: str, artifacts: Path, name: str) -> None:
+    page.goto(blog + POST)
+    sign_in_with_twitter(page)
+    shadow(page, ".cs-who", has_text="Signed in as Alice Example.").wait_for()
+
+    form = shadow(page, "form.cs-form").first
+    assert form.locator("input[name=name]").count() == 0  # no guest fields when signed in
+    form.locator("textarea").fill("Signed in and commenting.")
+    form.locator("button[type=submit]").click()
+    comment = shadow(page, ".cs-list > .cs-c").first
+    comment.locator(".cs-b", has_text="Signed in and commenting.").wait_for()
+    expect(comment.locator(".cs-n")).to_have_text("Alice Example")
+    page.locator("#comments").screenshot(path=artifacts / f"signin-{name}.png")
+
+    page.reload()
+    shadow(page, ".cs-who", has_text="Signed in as Alice Example.").wait_for()
+    stored = db.session.scalars(sa.select(Comment)).one()
+    assert stored.account is not None
+    assert stored.account.identities[0].provider == "twitter"
+    assert page.console_errors == []
+
+
+def test_sign_in_with_twitter_in_the_widget_post_and_stay_signed_in(
+    page, blog, artifacts_dir
+) -> None:
+    post_signed_in_comment_and_reload(page, blog, artifacts_dir, "default")
+
+
+def test_sign_in_works_with_third_party_cookies_blocked(
+    cookie_blocking_browser, blog, serve, artifacts_dir
+) -> None:
+    context = cookie_blocking_browser.new_context()
+    page = context.new_page()
+    page.console_errors = []  # type: ignore[attr-defined]
+    page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+    try:
+        assert third_party_cookie_reaches(page, blog, serve) is False  # blocking is on
+        page.context.clear_cookies()
+        post_signed_in_comment_and_reload(page, blog, artifacts_dir, "cookies-blocked")
+    finally:
+        context.close()
+
+
+def third_party_cookie_reaches(page, blog: str, serve: Callable) -> bool:
+    """Set a ``SameSite=None; Secure`` cookie first-party on 127.0.0.1 and check it comes back
+    first-party; then load 127.0.0.1 in a frame of the blog (localhost): does it come too?"""
+    seen: list[str | None] = []
+    probe = Flask("third-party-probe")
+
+    @probe.get("/set")
+    def set_cookie():
+        response = make_response("set")
+        response.set_cookie("probe", "1", samesite="None", secure=True)
+        return response
+
+    @probe.get("/frame")
+    def frame():
+        seen.append(request.cookies.get("probe"))
+        return "frame"
+
+    url = serve(probe).url
+    page.goto(url + "/set")
+    page.goto(url + "/frame")
+    assert seen == ["1"], "the probe cookie was not stored first-party"
+    page.goto(blog + "/")
+    page.evaluate(
+        """(src) => new Promise((done) => { const f = document.createElement('iframe');
+        f.onload = done; f.src = src; document.body.append(f); })""",
+        url + "/frame",
+    )
+    assert len(seen) == 2, "the frame was not loaded"
+    return seen[-1] == "1"
+
+
+def test_widget_ignores_a_forged_sign_in_message_from_the_page_origin(page, blog) -> None:
+    page.goto(blog + POST)
+    button = shadow(page, "button", has_text="Sign in with Twitter / X")
+    with page.expect_popup() as opened:
+        button.click()
+    popup = opened.value
+    page.evaluate(
+        """() => window.postMessage({type: 'commentsvc:signed-in', token: 'forged',
+        expires_at: '2999-01-01T00:00:00Z', account: {name: 'Mallory'}}, '*')"""
+    )
+    page.wait_for_timeout(300)
+    assert shadow(page, ".cs-who", has_text="Mallory").count() == 0
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.includes('token'))") == []
+
+    with popup.expect_event("close", timeout=10_000):
+        popup.get_by_role("button", name="Allow").click()
+    shadow(page, ".cs-who", has_text="Signed in as Alice Example.").wait_for()
