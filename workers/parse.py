@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -110,23 +110,76 @@ def base_url(soup: BeautifulSoup, url: str) -> str:
 # ---------------------------------------------------------------- links
 
 
-def find_link(soup: BeautifulSoup, target: str, base: str) -> Tag | None:
-    """The first element that links to ``target`` the way Webmention counts a link.
+@dataclass
+class Outline:
+    """What one walk over the tree collects: BeautifulSoup's finders each walk it again."""
 
-    ``a``/``area`` hrefs and ``img``/``video``/``audio`` (and their ``source``) srcs only;
-    URLs in comments, scripts, styles or other attributes are not links.
+    base: str | None = None
+    title: Tag | None = None
+    is_gone: bool = False
+    has_entry: bool = False
+    has_name: bool = False  # an explicit p-name (mf2's implied name is the whole entry's text)
+    embedded: list[Tag] = field(default_factory=list)  # e-* properties
+    links: list[tuple[Tag, str]] = field(default_factory=list)
+
+
+def _link_value(element: Tag) -> str | None:
+    if element.name == "source":
+        if not (element.parent and element.parent.name in MEDIA_SOURCE_PARENTS):
+            return None
+        value = element.get("src") or element.get("srcset")
+        return value.strip().split()[0] if isinstance(value, str) and value.strip() else None
+    value = element.get(LINK_ATTRIBUTES[element.name])
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _is_gone_meta(element: Tag) -> bool:
+    is_status = str(element.get("http-equiv", "")).strip().lower() == "status"
+    return is_status and str(element.get("content", "")).strip().startswith("410")
+
+
+def outline(soup: BeautifulSoup) -> Outline:
+    """Links (as Webmention counts them), base, title, a 410 marker and any h-entry.
+
+    Only ``a``/``area`` hrefs and ``img``/``video``/``audio`` (and their ``source``) srcs are
+    links; URLs in comments, scripts, styles or other attributes are not (they are text or
+    attributes the walk never reads).
     """
-    for element in soup.find_all(["a", "area", "img", "video", "audio", "source"]):
-        if element.name == "source":
-            if not (element.parent and element.parent.name in MEDIA_SOURCE_PARENTS):
-                continue
-            value = element.get("src") or element.get("srcset")
-        else:
-            value = element.get(LINK_ATTRIBUTES[element.name])
-        if isinstance(value, str) and value.strip():
-            first = value.strip().split()[0] if element.name == "source" else value.strip()
-            if same_url(urljoin(base, first), target):
-                return element
+    found = Outline()
+    for element in soup.descendants:
+        if not isinstance(element, Tag):
+            continue
+        name = element.name
+        if name in LINK_ATTRIBUTES or name == "source":
+            value = _link_value(element)
+            if value:
+                found.links.append((element, value))
+        elif name == "meta" and element.get("http-equiv") is not None:
+            found.is_gone = found.is_gone or _is_gone_meta(element)
+        elif name == "base" and found.base is None and element.get("href"):
+            found.base = str(element["href"]).strip()
+        elif name == "title" and found.title is None:
+            found.title = element
+        classes = element.get("class")
+        if classes:
+            classes = classes.split() if isinstance(classes, str) else classes
+            found.has_entry = found.has_entry or "h-entry" in classes
+            found.has_name = found.has_name or "p-name" in classes
+            if any(c.startswith("e-") for c in classes):
+                found.embedded.append(element)
+    return found
+
+
+def find_link(links: list[tuple[Tag, str]], target: str, base: str) -> Tag | None:
+    """The first link element whose URL, resolved against ``base``, is the target."""
+    tail = urlsplit(target).path.rstrip("/").rsplit("/", 1)[-1]
+    for element, value in links:
+        # Cheap pre-check before resolving and normalising each of a page's many links: a
+        # reference that names a path must contain the target's last segment.
+        if tail and tail not in value and value[0] not in ".?#":
+            continue
+        if same_url(urljoin(base, value), target):
+            return element
     return None
 
 
@@ -148,14 +201,6 @@ def excerpt_around(element: Tag) -> str | None:
         end = text.rindex(" ", at + len(anchor), end)
     context = text[start:end].strip()
     return clean_text(f"[…] {context} […]", MAX_EXCERPT) if context else None
-
-
-def is_gone_marker(soup: BeautifulSoup) -> bool:
-    for meta in soup.find_all("meta", attrs={"http-equiv": True}):
-        is_status = str(meta.get("http-equiv", "")).strip().lower() == "status"
-        if is_status and str(meta.get("content", "")).strip().startswith("410"):
-            return True
-    return False
 
 
 # ---------------------------------------------------------------- microformats
@@ -228,9 +273,17 @@ def parse_published(value: str | None) -> datetime | None:
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-def _entry_for(soup: BeautifulSoup, url: str, target: str) -> dict[str, Any] | None:
-    if soup.find(class_=re.compile(r"(^|\s)h-entry(\s|$)")) is None:
-        return None  # no microformats: skip the (comparatively slow) mf2 parse
+def _entry_for(found: Outline, soup: BeautifulSoup, url: str, target: str) -> dict[str, Any] | None:
+    """The h-entry that replies to, likes or reposts the target, else the first one.
+
+    e-* properties (``e-content``) lose their class first: mf2py would serialise each to
+    HTML and text, most of its time on a long post, for values this reader never uses. The
+    soup is spent afterwards.
+    """
+    for element in found.embedded:
+        element["class"] = [
+            c for c in element.get_attribute_list("class") if not c.startswith("e-")
+        ]
     parsed = mf2py.parse(doc=soup, url=url)
     entries = _entries(parsed.get("items", []))
     for entry in entries:
@@ -245,24 +298,24 @@ def _entry_for(soup: BeautifulSoup, url: str, target: str) -> dict[str, Any] | N
 def read_html(body: bytes, charset: str | None, url: str, target: str, content_type: str):
     """Read an HTML/XHTML source."""
     soup = soup_of(body, charset, content_type)
-    if is_gone_marker(soup):
+    found = outline(soup)
+    if found.is_gone:
         return Reading(has_link=False, is_gone=True)
-    base = base_url(soup, url)
-    link = find_link(soup, target, base)
+    base = urljoin(url, found.base) if found.base else url
+    link = find_link(found.links, target, base)
     if link is None:
         return Reading(has_link=False)
-    entry = _entry_for(soup, base, target)
+    excerpt = excerpt_around(link)
+    title = clean_text(found.title.get_text(" ") if found.title else None, MAX_TITLE)
+    # mf2py only where an h-entry is (and last: it changes the soup).
+    entry = _entry_for(found, soup, base, target) if found.has_entry else None
     properties = (entry or {}).get("properties", {})
-    title_tag = soup.find("title")
-    title = clean_text(title_tag.get_text(" ") if isinstance(title_tag, Tag) else None, MAX_TITLE)
-    name = clean_text(_first_text(properties.get("name")), MAX_TITLE)
-    content = clean_text(_first_text(properties.get("content")), MAX_TITLE)
-    if not title and name and name != content:
-        title = name
+    if not title and found.has_name:
+        title = clean_text(_first_text(properties.get("name")), MAX_TITLE)
     return Reading(
         has_link=True,
         title=title or clean_text(url, MAX_TITLE),
-        excerpt=excerpt_around(link),
+        excerpt=excerpt,
         type=entry_type(entry, target, base) if entry else "mention",
         author=entry_author(entry, base) if entry else None,
         published_at=parse_published(_first_text(properties.get("published"))),

@@ -9,6 +9,7 @@ or with a dead worker (one worker per interval, by a Redis lock).
 from __future__ import annotations
 
 import logging
+from importlib import import_module
 
 import click
 from flask import Flask, current_app
@@ -18,6 +19,7 @@ from commentsvc.logs import configure_logging
 
 log = logging.getLogger(__name__)
 SWEEP_LOCK = "commentsvc:sweep-lock"
+PRELOAD = ("workers.mentions", "workers.sweep")
 
 
 def _worker_class():
@@ -67,6 +69,8 @@ def worker(burst: bool, sweep_interval: float | None) -> None:
         )
     interval = max(1, int(sweep_interval or app.config["SWEEP_INTERVAL_SECONDS"]))
     use_app(app)
+    for module in PRELOAD:  # imported once here, not again in every forked work horse
+        import_module(module)
     worker_class = _worker_class()
     worker_class.app = app
     rq_worker = worker_class(
