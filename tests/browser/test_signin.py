@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from commentsvc.cli.demo import blog_app
 from commentsvc.extensions import db
 from commentsvc.models import Comment
+from commentsvc.services.accounts import create_account
 from commentsvc.services.sites import create_site
 from tests.auth.conftest import _served_providers, mailbox, oauth_providers  # noqa: F401
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, base_config
@@ -166,3 +167,31 @@ def test_widget_ignores_a_forged_sign_in_message_from_the_page_origin(page, blog
     with popup.expect_event("close", timeout=10_000):
         popup.get_by_role("button", name="Allow").click()
     shadow(page, ".cs-who", has_text="Signed in as Alice Example.").wait_for()
+
+
+def test_site_account_sign_in_in_the_popup_and_sign_out_revokes_the_token(page, blog, app) -> None:
+    create_account("ann@example.org", "Ann", "correct horse battery", is_email_verified=True)
+    db.session.commit()
+    page.goto(blog + POST)
+    with page.expect_popup() as opened:
+        shadow(page, "button", has_text="Sign in with Email").click()
+    popup = opened.value
+    popup.get_by_label("Email").fill("ann@example.org")
+    popup.get_by_label("Password").fill("correct horse battery")
+    with popup.expect_event("close", timeout=10_000):
+        popup.get_by_role("button", name="Sign in").click()
+    shadow(page, ".cs-who", has_text="Signed in as Ann.").wait_for()
+    token = page.evaluate(
+        "JSON.parse(localStorage.getItem(Object.keys(localStorage).find(k => k.startsWith("
+        "'commentsvc:token:')))).token"
+    )
+    client = app.test_client()
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).json["authenticated"]
+
+    shadow(page, "button", has_text="Sign out").click()
+    shadow(page, "button", has_text="Sign in with Email").wait_for()
+
+    assert client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).json == {
+        "authenticated": False
+    }
+    assert page.console_errors == []
