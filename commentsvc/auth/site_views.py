@@ -92,11 +92,11 @@ def register() -> tuple[str, int]:
 
 @bp.get("/verify/<token>")
 def verify_email(token: str) -> tuple[str, int]:
+    """Confirms the address only: the link stays valid for days, so it must not sign anyone in."""
     account, email = account_from_verify_token(token)
     mark_email_verified(account, email)
     db.session.commit()
-    sign_in_session(account)
-    return _notice("Address confirmed", "Your email address is confirmed; you are signed in.")
+    return _notice("Address confirmed", "Your email address is confirmed; you can sign in now.")
 
 
 @bp.route("/forgot", methods=["GET", "POST"])

@@ -219,3 +219,17 @@ def test_forms_without_the_csrf_token_are_refused(client, ann) -> None:
         answer = client.post(path, data=data)
         assert answer.status_code == 400, path
         assert "form expired" in answer.get_data(as_text=True)
+
+
+def test_confirmation_link_confirms_but_does_not_sign_in(client, mailbox) -> None:
+    register(client)
+    link = link_in(mailbox.wait_for(1)[0], "/auth/verify/")
+
+    assert client.get(link).status_code == 200
+    assert client.get("/auth/account").status_code == 302  # still signed out
+
+
+def test_forged_confirmation_and_reset_links_are_refused(client, ann) -> None:
+    assert client.get("/auth/verify/eyJhIjoxfQ.forged.sig").status_code == 400
+    assert client.get("/auth/reset/eyJhIjoxfQ.forged.sig").status_code == 400
+    assert not db.session.get(Account, ann.id).password_hash.startswith("forged")
