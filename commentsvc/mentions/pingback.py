@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import Response, current_app, request
 
 from commentsvc.errors import Forbidden, NotFound, ServiceError, TooManyRequests
-from commentsvc.extensions import db, limiter
+from commentsvc.extensions import db
 from commentsvc.mentions import bp
 from commentsvc.mentions.receive import receive, wait_for_check
 from commentsvc.mentions.xmlrpc import (
@@ -47,16 +47,11 @@ UPSTREAM_ERROR = 0x0032
 SOURCE_MISSING_TEXT = "The source URI does not exist or could not be fetched."
 
 
-def _client_limit() -> str:
-    return current_app.config["RATELIMIT_MENTION_CLIENT"]
-
-
 def _xml(body: bytes) -> Response:
     return Response(body, mimetype="text/xml")
 
 
 @bp.post("/pingback/<site_name>")
-@limiter.limit(_client_limit, error_message="Too many pingbacks from this address.")
 def pingback(site_name: str) -> Response:
     try:
         method, params = parse_call(request.get_data(cache=False))

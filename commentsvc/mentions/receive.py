@@ -37,28 +37,34 @@ def _check_blocklist(site: Site, claim: Claim) -> None:
             raise Forbidden("This site does not accept mentions from that source.")
 
 
-def _check_rates(claim: Claim) -> None:
+def _hit(setting: str, key: str, what: str) -> None:
+    for item in parse_many(current_app.config[setting]):
+        if not limiter.limiter.hit(item, "mention", setting, key):
+            raise TooManyRequests(f"Too many mentions {what} ({item}); try again later.")
+
+
+def _check_client_rate() -> None:
+    if current_app.config["RATELIMIT_ENABLED"]:
+        _hit("RATELIMIT_MENTION_CLIENT", ip_hash(), "from this address")
+
+
+def _check_claim_rates(claim: Claim) -> None:
     """Per source host and per target page, across every client (senders rotate addresses)."""
-    if not current_app.config["RATELIMIT_ENABLED"]:
-        return
-    scopes = (
-        ("RATELIMIT_MENTION_SOURCE_HOST", urlsplit(claim.source).hostname or ""),
-        ("RATELIMIT_MENTION_TARGET", claim.target_key),
-    )
-    for setting, key in scopes:
-        for item in parse_many(current_app.config[setting]):
-            if not limiter.limiter.hit(item, "mention", setting, key):
-                raise TooManyRequests(
-                    f"Too many mentions for this {'source host' if 'SOURCE' in setting else 'page'}"
-                    f" ({item}); try again later."
-                )
+    if current_app.config["RATELIMIT_ENABLED"]:
+        _hit(
+            "RATELIMIT_MENTION_SOURCE_HOST",
+            urlsplit(claim.source).hostname or "",
+            "from this source host",
+        )
+        _hit("RATELIMIT_MENTION_TARGET", claim.target_key, "for this page")
 
 
 def receive(site: Site, source: str, target: str, kind: MentionKind) -> Recorded:
     """Check, record and commit a claim, then enqueue its verification."""
+    _check_client_rate()
     claim = check_claim(site, source, target)
     _check_blocklist(site, claim)
-    _check_rates(claim)
+    _check_claim_rates(claim)
     recorded = record_mention(site, claim, kind, ip_hash())
     db.session.commit()
     enqueue(VERIFY_JOB, recorded.mention.id, job_id=verify_job_id(recorded.mention.id))

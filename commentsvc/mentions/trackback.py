@@ -8,18 +8,13 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from flask import Response, current_app, request
+from flask import Response, request
 
 from commentsvc.errors import ServiceError
-from commentsvc.extensions import limiter
 from commentsvc.mentions import bp
 from commentsvc.mentions.receive import receive
 from commentsvc.models import MentionKind
 from commentsvc.services.sites import get_site
-
-
-def _client_limit() -> str:
-    return current_app.config["RATELIMIT_MENTION_CLIENT"]
 
 
 def _answer(error: str | None) -> Response:
@@ -32,7 +27,6 @@ def _answer(error: str | None) -> Response:
 
 
 @bp.post("/trackback/<site_name>")
-@limiter.limit(_client_limit, error_message="Too many trackbacks from this address.")
 def trackback(site_name: str) -> Response:
     try:
         site = get_site(site_name)

@@ -12,7 +12,7 @@ from flask import Response, current_app, jsonify, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from commentsvc.errors import InvalidInput, NotFound
-from commentsvc.extensions import db, limiter
+from commentsvc.extensions import db
 from commentsvc.mentions import bp
 from commentsvc.mentions.receive import receive
 from commentsvc.models import Mention, MentionKind, Verification
@@ -21,16 +21,11 @@ from commentsvc.services.sites import get_site
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
-def _client_limit() -> str:
-    return current_app.config["RATELIMIT_MENTION_CLIENT"]
-
-
 def _tokens() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="webmention-status")
 
 
 @bp.post("/webmention/<site_name>")
-@limiter.limit(_client_limit, error_message="Too many webmentions from this address.")
 def webmention(site_name: str) -> tuple[Response, int, dict[str, str]]:
     site = get_site(site_name)
     if request.mimetype not in FORM_TYPES:

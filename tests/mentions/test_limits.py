@@ -1,0 +1,51 @@
+"""Rate limits on mentions: per client, per source host and per target page."""
+
+from __future__ import annotations
+
+import xmlrpc.client
+
+import pytest
+
+from tests.mentions.helpers import TARGET
+from tests.workers.pages import link_page
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {
+        **app_config,
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_MENTION_CLIENT": "5 per minute",
+        "RATELIMIT_MENTION_SOURCE_HOST": "3 per minute",
+        "RATELIMIT_MENTION_TARGET": "4 per minute",
+    }
+
+
+def send(client, source, target=TARGET):
+    return client.post("/webmention/blog", data={"source": source, "target": target})
+
+
+def test_one_source_host_is_limited_across_pages(client, site, pages):
+    statuses = [send(client, pages.html(f"/p{n}", link_page(TARGET))).status_code for n in range(4)]
+    assert statuses == [201, 201, 201, 429]
+    assert "source host" in send(client, pages.url("/p0")).get_json()["detail"]
+
+
+def test_one_target_page_is_limited_across_sources(client, site):
+    sources = [f"http://s{n}.example/post" for n in range(5)]
+    statuses = [
+        send(client, source, "https://blog.example.org/new").status_code for source in sources
+    ]
+    assert statuses[:4] != [429] * 4 and statuses[-1] == 429
+
+
+def test_one_client_is_limited_and_pingback_answers_0x0031(app, site, serve):
+    server = serve(app)
+    with xmlrpc.client.ServerProxy(f"{server.url}/pingback/blog") as proxy:
+        codes = []
+        for n in range(6):
+            try:
+                proxy.pingback.ping(f"http://s{n}.example/p", "https://elsewhere.example/")
+            except xmlrpc.client.Fault as fault:
+                codes.append(fault.faultCode)
+    assert codes == [0x0021] * 5 + [0x0031]  # even bad requests count against the client
