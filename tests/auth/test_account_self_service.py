@@ -183,3 +183,15 @@ def test_sign_out_page_revokes_tokens_and_the_session(client, site) -> None:
     assert client.get("/api/me", headers=bearer(message["token"])).get_json() == {
         "authenticated": False
     }
+
+
+def test_unlinking_keeps_at_least_one_way_to_sign_in(client, site) -> None:
+    sign_in_page(client, "twitter")
+    sign_in_page(client, "facebook", link="1")
+    twitter, facebook = db.session.scalars(sa.select(Identity).order_by(Identity.provider.desc()))
+
+    assert submit(client, f"/auth/account/unlink/{facebook.id}", {}).status_code == 302
+    last = submit(client, f"/auth/account/unlink/{twitter.id}", {})
+
+    assert last.status_code == 409
+    assert [i.provider for i in db.session.scalars(sa.select(Identity))] == ["twitter"]

@@ -129,3 +129,21 @@ def test_id_token_with_a_wrong_nonce_is_refused(client, site, oauth_providers) -
 
     assert answer.status_code == 400
     assert "nonce" in answer.get_data(as_text=True).lower()
+
+
+def test_unreachable_oidc_issuer_is_a_clear_502(app_config) -> None:
+    from tests.conftest import free_port, make_app
+
+    broken = make_app(
+        {
+            **app_config,
+            "OIDC_DOWN_ISSUER": f"http://127.0.0.1:{free_port()}",
+            "OIDC_DOWN_CLIENT_ID": "x",
+            "OIDC_DOWN_CLIENT_SECRET": "y",
+        }
+    )
+    with broken.app_context():
+        answer = broken.test_client().get("/auth/login/down")
+
+    assert answer.status_code == 502
+    assert "cannot be reached" in answer.get_data(as_text=True)
