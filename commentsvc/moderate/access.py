@@ -19,8 +19,8 @@ from commentsvc.models import Account, Comment, Mention, Site, SiteOperator, Thr
 from commentsvc.moderate.blueprint import bp
 
 LOGIN_URL = "/auth/login/site"
-# Reachable without being an operator: the script and styles (no secrets in them), sign-in.
-PUBLIC_ENDPOINTS = frozenset({"moderate.static", "moderate.login"})
+# Reachable without being an operator: the script and styles (no secrets in them).
+PUBLIC_ENDPOINTS = frozenset({"moderate.static"})
 
 Item = Comment | Mention
 MAX_ID = 2**63 - 1  # larger numbers cannot be row ids (and SQLite cannot even bind them)
