@@ -42,6 +42,7 @@ class Decision(StrEnum):
     RESTORE = "restore"
 
 
+_REVIVING = frozenset({Decision.APPROVE, Decision.RESTORE})
 _TARGET_STATUS = {
     Decision.APPROVE: CommentStatus.VISIBLE,
     Decision.SPAM: CommentStatus.SPAM,
@@ -103,6 +104,8 @@ def _restored_status(item: Item) -> CommentStatus:
 def _decide_one(actor: Account, item: Item, decision: Decision) -> bool:
     """Apply ``decision`` to one item; False when it changes nothing (already in that state)."""
     ensure_operates(actor, item.thread.site_id)
+    if isinstance(item, Comment) and not item.body_markdown and decision in _REVIVING:
+        return False  # its author deleted it and its text is gone: nothing to bring back
     if decision is Decision.RESTORE:
         if item.status not in {CommentStatus.SPAM, CommentStatus.DELETED}:
             return False

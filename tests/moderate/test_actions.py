@@ -159,3 +159,10 @@ def test_bulk_without_a_selection_says_what_to_do(operator_client, site) -> None
     response = post_form(operator_client, "/moderate/act", {"action": "approve"})
     assert response.status_code == 400
     assert "Select at least one item" in response.get_data(as_text=True)
+
+
+def test_a_comment_its_author_deleted_cannot_be_brought_back(operator_client, site) -> None:
+    gone = add_comment(site, "", status=CommentStatus.DELETED, name=None, email=None)
+    for decision in ["restore", "approve"]:
+        post_form(operator_client, "/moderate/act", {"do": f"{decision}:c:{gone.id}"})
+        assert _status(Comment, gone.id) == CommentStatus.DELETED
