@@ -22,6 +22,11 @@ class Pages:
     base: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def reset(self) -> None:
+        with self.lock:
+            self.routes.clear()
+            self.requests.clear()
+
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
 
