@@ -233,3 +233,24 @@ def test_forged_confirmation_and_reset_links_are_refused(client, ann) -> None:
     assert client.get("/auth/verify/eyJhIjoxfQ.forged.sig").status_code == 400
     assert client.get("/auth/reset/eyJhIjoxfQ.forged.sig").status_code == 400
     assert not db.session.get(Account, ann.id).password_hash.startswith("forged")
+
+
+@pytest.mark.redis
+def test_mail_is_queued_by_the_request_and_sent_by_an_rq_worker(
+    app_config, redis_url, mailbox
+) -> None:
+    from rq import SimpleWorker
+
+    from commentsvc.jobs import queue
+
+    queued = make_app({**app_config, "REDIS_URL": redis_url})
+    with queued.app_context():
+        answer = register(queued.test_client())
+        assert answer.status_code == 200
+        assert mailbox.messages == []  # the request only queued the job
+        assert queue(queued).count == 1
+
+        SimpleWorker([queue(queued)], connection=queue(queued).connection).work(burst=True)
+
+    (message,) = mailbox.wait_for(1)
+    assert message["Subject"] == "Confirm your email address"
