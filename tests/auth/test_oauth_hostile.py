@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from commentsvc.extensions import db
 from commentsvc.models import Identity
-from tests.auth.conftest import SITE_ORIGIN, consent, local_path
+from tests.auth.conftest import SITE_ORIGIN, consent, csrf_token, local_path
 
 
 def start(client, provider: str = "twitter", origin: str = SITE_ORIGIN, site: str = "blog"):
@@ -147,3 +147,11 @@ def test_unreachable_oidc_issuer_is_a_clear_502(app_config) -> None:
 
     assert answer.status_code == 502
     assert "cannot be reached" in answer.get_data(as_text=True)
+
+
+def test_next_off_this_service_is_refused_for_provider_sign_in_and_sign_out(client) -> None:
+    assert client.get("/auth/login/twitter?next=https://evil.example/").status_code == 400
+    html = client.get("/auth/logout").get_data(as_text=True)
+    answer = client.post("/auth/logout?next=//evil.example/", data={"csrf_token": csrf_token(html)})
+    assert answer.status_code == 200  # signed out, and no redirect anywhere
+    assert "Location" not in answer.headers
