@@ -176,3 +176,13 @@ def test_installed_wheel_upgrades_a_fresh_database_and_finds_its_files(
     }
     assert source_templates <= set(found["templates"])
     assert found["healthz"] == 200
+
+
+def test_docker_build_context_holds_what_the_wheel_is_built_from_and_no_tests() -> None:
+    """.dockerignore is an allow-list: a new top-level folder must be let in on purpose."""
+    lines = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()]
+    allowed = {line[1:].rstrip("/") for line in lines if line.startswith("!")}
+    needed = set(SHIPPED_TREES) | {name for name in BUILD_FILES if (ROOT / name).is_file()}
+    assert "*" in lines
+    assert needed <= allowed, f"let these into the Docker build context: {needed - allowed}"
+    assert not allowed & {"tests", "bench", ".git", ".ci", "instance", "venv", ".venv"}
