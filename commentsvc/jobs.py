@@ -152,13 +152,14 @@ def _enqueue_in_process(app, job_path, args, job_id, retry_delays) -> JobHandle:
     if int(app.config["JOBS_IN_PROCESS_WORKERS"]) == 0:
         future: Future = Future()
         try:
-            future.set_result(_run_with_retries(app, job_path, args, ()))
+            future.set_result(_run_once(app, job_path, args))
         except Exception as error:  # the failure is logged; the sweep retries later
+            log.exception("job %s%r failed", job_path, args)
             future.set_exception(error)
         return JobHandle(job_id=job_id, _future=future)
     scale = float(app.config.get("JOBS_RETRY_DELAY_SCALE", 1.0))
     delays = tuple(delay * scale for delay in retry_delays)
-    future = _executor(app).submit(_run_with_retries, app, job_path, args, delays)
+    future = _submit(app, job_path, args, delays)
     if job_id:
         with _executors_lock:
             _in_flight[(id(app), job_id)] = future
@@ -172,18 +173,50 @@ def _forget(app_id: int, job_id: str, future: Future) -> None:
             del _in_flight[(app_id, job_id)]
 
 
-def _run_with_retries(app: Flask, job_path: str, args: tuple, delays: Sequence[float]) -> Any:
-    function = import_string(job_path)
-    for attempt, delay in enumerate((*delays, None)):
+def _run_once(app: Flask, job_path: str, args: tuple) -> Any:
+    with app.app_context():
+        return import_string(job_path)(*args)
+
+
+def _submit(app: Flask, job_path: str, args: tuple, delays: Sequence[float]) -> Future:
+    """Run the job on the pool; on failure, a timer (not a sleeping pool thread) retries it."""
+
+    def attempt() -> Any:
         try:
-            with app.app_context():
-                return function(*args)
+            return _run_once(app, job_path, args)
         except Exception:
-            if delay is None:
-                log.exception(
-                    "job %s%r failed for good after %d tries", job_path, args, attempt + 1
-                )
+            if not delays:
+                log.exception("job %s%r failed for good", job_path, args)
                 raise
-            log.warning("job %s%r failed; retry in %ss", job_path, args, delay, exc_info=True)
-            time.sleep(delay)
-    return None
+            log.warning("job %s%r failed; retry in %ss", job_path, args, delays[0], exc_info=True)
+            timer = threading.Timer(delays[0], _submit, (app, job_path, args, delays[1:]))
+            timer.daemon = True
+            timer.start()
+            raise
+
+    return _executor(app).submit(attempt)
+
+
+def start_in_process_sweeper(app: Flask) -> threading.Event:
+    """The embedded default's sweep: a daemon thread re-enqueues lost mention checks.
+
+    With Redis the workers sweep; without it the web process does (checks pending when it
+    last stopped are found after a restart). Set the returned event to stop it.
+    """
+    stop = threading.Event()
+    if app.config["REDIS_URL"] or int(app.config["JOBS_IN_PROCESS_WORKERS"]) == 0:
+        return stop
+    interval = float(app.config["SWEEP_INTERVAL_SECONDS"])
+
+    def loop() -> None:
+        while True:
+            try:
+                with app.app_context():
+                    import_string("workers.sweep.sweep")()
+            except Exception:
+                log.exception("in-process sweep failed; it runs again next interval")
+            if stop.wait(interval):
+                return
+
+    threading.Thread(target=loop, name="commentsvc-sweep", daemon=True).start()
+    return stop

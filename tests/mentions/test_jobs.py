@@ -1,0 +1,89 @@
+"""How jobs run: in-process threads with retries and a sweep (the embedded default), and
+duplicate requests collapsing into one job, in-process and on RQ."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.wrappers import Response
+
+from commentsvc import jobs
+from commentsvc.extensions import db
+from commentsvc.models import Mention, MentionKind, Verification
+from commentsvc.services.mentions import check_claim, record_mention
+from tests.mentions.helpers import TARGET
+from tests.workers.pages import link_page
+
+
+def wait_for(predicate, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        db.session.rollback()
+        db.session.expire_all()
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+def verification() -> list[Verification]:
+    return [m.verification for m in db.session.scalars(sa.select(Mention))]
+
+
+def test_in_process_job_retries_a_transient_failure(app, client, site, pages):
+    app.config.update(JOBS_IN_PROCESS_WORKERS=1, JOBS_RETRY_DELAY_SCALE=0.01)
+
+    def flaky(_request):
+        if pages.hits("/flaky") == 1:
+            return Response("busy", status=503)
+        return Response(link_page(TARGET), content_type="text/html")
+
+    source = pages.handle("/flaky", flaky)
+    response = client.post("/webmention/blog", data={"source": source, "target": TARGET})
+    assert response.status_code == 201
+    wait_for(lambda: verification() == [Verification.VERIFIED])
+    assert pages.hits("/flaky") == 2
+
+
+def test_in_process_sweeper_finds_a_check_left_pending(app, site, pages):
+    """A web process that stopped with a check pending picks it up after a restart."""
+    source = pages.html("/p", link_page(TARGET))
+    record_mention(site, check_claim(site, source, TARGET), MentionKind.PINGBACK, None)
+    db.session.commit()  # recorded, never enqueued: as if the process died right here
+    app.config.update(JOBS_IN_PROCESS_WORKERS=1, SWEEP_STALE_SECONDS=0, SWEEP_INTERVAL_SECONDS=0.2)
+    stop = jobs.start_in_process_sweeper(app)
+    try:
+        wait_for(lambda: verification() == [Verification.VERIFIED])
+    finally:
+        stop.set()
+
+
+def test_in_process_duplicate_requests_share_one_running_job(app, site, pages):
+    app.config.update(JOBS_IN_PROCESS_WORKERS=1)
+
+    def slow(_request):
+        time.sleep(0.5)
+        return Response(link_page(TARGET), content_type="text/html")
+
+    source = pages.handle("/slow", slow)
+    recorded = record_mention(site, check_claim(site, source, TARGET), MentionKind.WEBMENTION, None)
+    db.session.commit()
+    first = jobs.enqueue("workers.mentions.verify_mention", recorded.mention.id, job_id="dup")
+    second = jobs.enqueue("workers.mentions.verify_mention", recorded.mention.id, job_id="dup")
+    assert first._future is second._future
+    assert first.wait(5) == "verified"
+    assert pages.hits("/slow") == 1
+
+
+@pytest.mark.redis
+def test_rq_duplicate_requests_collapse_into_the_waiting_job(app, redis_url):
+    app.config["REDIS_URL"] = redis_url
+    for _ in range(3):
+        jobs.enqueue("workers.mentions.verify_mention", 41, job_id="verify-mention-41")
+    assert jobs.queue(app).get_job_ids() == ["verify-mention-41"]
+    rescued = jobs.enqueue("workers.mentions.verify_mention", 41, job_id="verify-mention-41",
+                           is_rescue=True)  # fmt: skip
+    assert rescued.job_id == "verify-mention-41"
+    assert jobs.queue(app).get_job_ids() == ["verify-mention-41"]
