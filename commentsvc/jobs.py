@@ -95,10 +95,10 @@ def _existing_rq_job(rq_queue, job_id: str, is_rescue: bool):
         status = job.get_status(refresh=False)
     except NoSuchJobError:
         return None
-    if status in WAITING and job.id in rq_queue.get_job_ids():
-        return job
-    if status in WAITING and status != "queued":
-        return job  # held by the scheduler (retry back-off) or a dependency
+    if status in WAITING and (status != "queued" or not is_rescue):
+        return job  # waiting in the queue, or held by the scheduler (retry back-off)
+    if status == "queued" and rq_queue.connection.lpos(rq_queue.key, job.id) is not None:
+        return job  # the sweep checks it really is in the queue, not lost half-dequeued
     if status == "started" and not is_rescue:
         return job
     job.delete()

@@ -87,3 +87,15 @@ def test_rq_duplicate_requests_collapse_into_the_waiting_job(app, redis_url):
                            is_rescue=True)  # fmt: skip
     assert rescued.job_id == "verify-mention-41"
     assert jobs.queue(app).get_job_ids() == ["verify-mention-41"]
+
+
+@pytest.mark.redis
+def test_rq_rescue_requeues_a_job_lost_from_the_queue(app, redis_url):
+    app.config["REDIS_URL"] = redis_url
+    rq_queue = jobs.queue(app)
+    jobs.enqueue("workers.mentions.verify_mention", 42, job_id="verify-mention-42")
+    rq_queue.connection.lrem(rq_queue.key, 0, "verify-mention-42")  # dequeued by a worker that died
+    jobs.enqueue("workers.mentions.verify_mention", 42, job_id="verify-mention-42")
+    assert rq_queue.get_job_ids() == []  # an ordinary request trusts the job's state
+    jobs.enqueue("workers.mentions.verify_mention", 42, job_id="verify-mention-42", is_rescue=True)
+    assert rq_queue.get_job_ids() == ["verify-mention-42"]
