@@ -59,7 +59,6 @@ def worker(burst: bool, sweep_interval: float | None) -> None:
     from commentsvc.jobs import QUEUE_NAME
     from workers.runtime import use_app
 
-    configure_logging()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     url = app.config["REDIS_URL"]
     if not url:
@@ -67,6 +66,7 @@ def worker(burst: bool, sweep_interval: float | None) -> None:
             "COMMENTSVC_REDIS_URL is not set. Without Redis the jobs run inside the web "
             "process (the embedded default) and no worker is needed."
         )
+    configure_logging()
     interval = max(1, int(sweep_interval or app.config["SWEEP_INTERVAL_SECONDS"]))
     use_app(app)
     for module in PRELOAD:  # imported once here, not again in every forked work horse

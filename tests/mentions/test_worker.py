@@ -142,3 +142,12 @@ def test_mention_pending_when_redis_is_flushed_is_found_by_the_sweep(
     wait_until(lambda: [m.verification for m in mentions()] == [Verification.VERIFIED])
     assert pages.hits("/post") == 1
     assert len(thread_mentions(client)) == 1
+
+
+def test_worker_command_explains_that_it_needs_redis(app):
+    from commentsvc.cli.worker import worker
+
+    app.config["REDIS_URL"] = None
+    result = app.test_cli_runner().invoke(worker, [])
+    assert result.exit_code != 0
+    assert "COMMENTSVC_REDIS_URL is not set" in result.output
