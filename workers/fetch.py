@@ -75,6 +75,7 @@ class FetchPolicy:
     timeout: float = 10.0
     max_bytes: int = 1_000_000
     ports: frozenset[int] = frozenset({80, 443, 8080, 8443})
+    ca_bundle: str | None = None  # None: the system's trusted CAs (certifi)
     user_agent: str = f"commentsvc/{VERSION} (pingback and webmention verification)"
 
     @classmethod
@@ -376,6 +377,7 @@ def _hop(url: str, policy: FetchPolicy, deadline: _Deadline):
                 allow_redirects=False,
                 stream=True,
                 timeout=(min(remaining, 5.0), remaining),
+                verify=policy.ca_bundle or True,
             )
             with response:
                 return _answer(url, response, policy, deadline)
