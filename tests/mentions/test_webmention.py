@@ -10,6 +10,8 @@ from werkzeug.wrappers import Response
 
 from commentsvc.extensions import db
 from commentsvc.models import CommentStatus, Mention, ModerationMode
+from commentsvc.services.accounts import create_account
+from commentsvc.services.moderation import Decision, decide
 from tests.mentions.helpers import TARGET, thread_mentions
 from tests.workers.pages import link_page
 
@@ -134,9 +136,12 @@ def test_site_moderating_everything_holds_verified_mentions(client, site, pages)
     status = status_of(client, send(client, pages.html("/p", link_page(TARGET))))
     assert status["status"] == "verified" and status["moderation"] == "pending"
     assert thread_mentions(client) == []
+    operator = create_account("op@example.org", "Op", "a long password", operator_of=["blog"])
     mention = db.session.scalars(sa.select(Mention)).one()
-    mention.status = CommentStatus.VISIBLE  # what an operator's approval does
+    decide(operator, [mention], Decision.APPROVE)
     db.session.commit()
+    assert mention.status == CommentStatus.VISIBLE
+    assert len(thread_mentions(client)) == 1
 
 
 def test_huge_page_is_cut_and_a_link_beyond_the_cut_is_not_seen(app, client, site, pages):
