@@ -177,6 +177,29 @@ SCHEMAS: dict[str, Any] = {
             },
         },
     },
+    "Token": {
+        "type": "object",
+        "required": ["token", "expires_at"],
+        "properties": {
+            "token": {"type": "string"},
+            "expires_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "WebmentionStatus": {
+        "type": "object",
+        "required": ["status", "source", "target"],
+        "properties": {
+            "status": {"type": "string", "enum": ["pending", "verified", "rejected"]},
+            "verification": {"type": "string"},
+            "reason": NULLABLE_STRING,
+            "reason_code": NULLABLE_STRING,
+            "moderation": {"type": "string", "enum": ["visible", "pending", "spam", "deleted"]},
+            "source": {"type": "string"},
+            "target": {"type": "string"},
+            "type": {"type": "string", "enum": ["reply", "like", "repost", "mention"]},
+            "updated": {"type": "string", "format": "date-time"},
+        },
+    },
     "Health": {
         "type": "object",
         "required": ["status"],
@@ -272,6 +295,49 @@ PATHS: dict[str, Any] = {
             "responses": {"200": _json(_ref("Me"), "The signed-in account, if any.")},
         }
     },
+    "/api/auth/refresh": {
+        "post": {
+            "summary": "Renew the widget's bearer token before it expires",
+            "security": [{"bearer": []}],
+            "responses": {"200": _json(_ref("Token"), "A fresh token."), **_problems(401)},
+        }
+    },
+    "/api/auth/logout": {
+        "post": {
+            "summary": "Sign out: revoke every token and session of the account",
+            "security": [{"bearer": []}],
+            "responses": {"204": {"description": "Revoked."}, **_problems(401)},
+        }
+    },
+    "/webmention/{site_name}/status/{token}": {
+        "get": {
+            "summary": "Where the check of a webmention stands (the Location of its 201)",
+            "parameters": [
+                SITE_PARAMETER,
+                {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}},
+            ],
+            "responses": {
+                "200": _json(_ref("WebmentionStatus"), "The check's state and reason."),
+                **_problems(404),
+            },
+        }
+    },
+    "/moderate/count.json": {
+        "get": {
+            "summary": "Pending items across the signed-in operator's sites (session cookie)",
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["pending"],
+                        "properties": {"pending": {"type": "integer"}},
+                    },
+                    "The queue's size, for a badge.",
+                ),
+                **_problems(401, 403),
+            },
+        }
+    },
     "/healthz": {
         "get": {
             "summary": "The process is up",
@@ -289,18 +355,8 @@ PATHS: dict[str, Any] = {
     },
 }
 
-EXTRA_PATHS: list[dict[str, Any]] = []  # other blueprints add their JSON endpoints here
-
-
-def describe(paths: dict[str, Any]) -> None:
-    """Let another blueprint's module add the JSON endpoints it serves to the document."""
-    EXTRA_PATHS.append(paths)
-
 
 def document() -> dict[str, Any]:
-    paths = dict(PATHS)
-    for extra in EXTRA_PATHS:
-        paths.update(extra)
     return {
         "openapi": "3.0.3",
         "info": {
@@ -309,7 +365,7 @@ def document() -> dict[str, Any]:
             "description": "Comments, pingbacks and webmentions for any web page. Errors are "
             "application/problem+json (RFC 9457).",
         },
-        "paths": paths,
+        "paths": PATHS,
         "components": {
             "schemas": SCHEMAS,
             "responses": {
