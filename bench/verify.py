@@ -155,7 +155,9 @@ def measure_in_process(app, base: str, count: int, offset: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-def measure_rq(app, config, base: str, count: int, folder: Path, offset: int) -> float:
+def measure_rq(
+    app, config, base: str, count: int, folder: Path, offset: int, *, is_forking: bool = True
+) -> float:
     import sqlalchemy as sa
 
     from commentsvc.extensions import db
@@ -168,10 +170,11 @@ def measure_rq(app, config, base: str, count: int, folder: Path, offset: int) ->
         "COMMENTSVC_REDIS_URL": config["REDIS_URL"],
         "COMMENTSVC_INSTANCE_PATH": config["INSTANCE_PATH"],
         "COMMENTSVC_FETCH_ALLOW_NETWORKS": "127.0.0.0/8",
-        "COMMENTSVC_LOG_LEVEL": "INFO",
+        "COMMENTSVC_LOG_LEVEL": "WARNING",
     }
     command = [str(Path(sys.executable).with_name("commentsvc")), "worker"]
-    worker = start(command, folder / "worker.log", env)
+    command += [] if is_forking else ["--no-fork"]
+    worker = start(command, folder / f"worker-{offset}.log", env)
     try:
         ids = record(app, [f"{base}/p{n}.html?r={offset}" for n in range(count)])
         time.sleep(2)  # let the worker start before the clock does
@@ -225,12 +228,14 @@ def main() -> None:
         floor = measure_floor(base, count)
         in_process = measure_in_process(app, base, count, 1)
         rq = measure_rq(app, config, base, count, folder, 2)
+        rq_simple = measure_rq(app, config, base, count, folder, 3, is_forking=False)
         print(f"pages: {count} x {size / 1024:.0f} KB, SQLite, 1 worker, loopback")
         print(f"parse per page, median (h-entry, mf2py)   {with_entry:8.1f} ms")
         print(f"parse per page, median (no microformats)  {without_entry:8.1f} ms")
         print(f"floor: fetch only, sequential             {floor:8.1f} pages/s")
         print(f"verify job, in-process, one thread        {in_process:8.1f} verifications/s")
         print(f"verify job, one RQ worker (fork per job)  {rq:8.1f} verifications/s")
+        print(f"verify job, one RQ worker --no-fork       {rq_simple:8.1f} verifications/s")
     finally:
         for process in processes:
             process.terminate()

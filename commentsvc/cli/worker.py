@@ -22,10 +22,10 @@ SWEEP_LOCK = "commentsvc:sweep-lock"
 PRELOAD = ("workers.mentions", "workers.sweep")
 
 
-def _worker_class():
-    from rq import Worker
+def _worker_class(is_forking: bool):
+    from rq import SimpleWorker, Worker
 
-    class SweepingWorker(Worker):
+    class SweepingWorker(Worker if is_forking else SimpleWorker):  # type: ignore[misc]
         """RQ's worker whose maintenance step also runs the mention sweep."""
 
         app: Flask
@@ -49,10 +49,16 @@ def _worker_class():
 @click.command()
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty (batch runs).")
 @click.option(
+    "--fork/--no-fork",
+    default=True,
+    show_default=True,
+    help="A fresh work horse per job (isolation) or jobs in the worker itself (throughput).",
+)
+@click.option(
     "--sweep-interval", type=float, help="Seconds between sweeps (SWEEP_INTERVAL_SECONDS)."
 )
 @with_appcontext
-def worker(burst: bool, sweep_interval: float | None) -> None:
+def worker(burst: bool, fork: bool, sweep_interval: float | None) -> None:
     """Run a background worker (needs COMMENTSVC_REDIS_URL)."""
     from redis import Redis
 
@@ -71,7 +77,7 @@ def worker(burst: bool, sweep_interval: float | None) -> None:
     use_app(app)
     for module in PRELOAD:  # imported once here, not again in every forked work horse
         import_module(module)
-    worker_class = _worker_class()
+    worker_class = _worker_class(fork)
     worker_class.app = app
     rq_worker = worker_class(
         [QUEUE_NAME],

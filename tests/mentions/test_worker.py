@@ -47,10 +47,10 @@ def workers(app, tmp_path):
         "COMMENTSVC_FETCH_TIMEOUT_SECONDS": "20",
     }
 
-    def start() -> subprocess.Popen:
+    def start(*options: str) -> subprocess.Popen:
         log = (tmp_path / f"worker-{len(started)}.log").open("wb")
         process = subprocess.Popen(
-            [str(COMMAND), "worker"], env=env, stdout=log, stderr=subprocess.STDOUT,
+            [str(COMMAND), "worker", *options], env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         started.append(process)
         return process
@@ -97,10 +97,11 @@ def mentions() -> list[Mention]:
     return list(db.session.scalars(sa.select(Mention)))
 
 
+@pytest.mark.parametrize("mode", ["--fork", "--no-fork"])
 def test_worker_process_verifies_a_pingback_sent_by_xmlrpc(
-    app, site, pages, serve, workers, client
+    app, site, pages, serve, workers, client, mode
 ):
-    workers()
+    workers(mode)
     source = pages.html("/post", link_page(TARGET, title="Via the queue"))
     with xmlrpc.client.ServerProxy(f"{serve(app).url}/pingback/blog") as proxy:
         answer = proxy.pingback.ping(source, TARGET)  # waits for the worker's result
