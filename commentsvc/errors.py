@@ -97,7 +97,7 @@ def problem_response(problem: dict[str, Any], headers: dict[str, str] | None = N
 
 
 def _wants_html() -> bool:
-    return request.blueprint in {"moderate", "auth_pages"} and not request.is_json
+    return request.blueprint in {"moderate", "auth"} and not request.is_json
 
 
 def _render(status: int, code: str, title: str, detail: str, headers: dict[str, str] | None):

@@ -7,10 +7,14 @@ default logs the message instead, so a local install still shows the link.
 from __future__ import annotations
 
 import logging
+import os
 import smtplib
 import ssl
+import uuid
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app
@@ -35,7 +39,8 @@ def send_mail(to: str, subject: str, text: str, headers: dict[str, str] | None =
     message.set_content(text)
     url = current_app.config.get("SMTP_URL")
     if not url:
-        log.warning("no SMTP_URL configured; mail to %s not sent:\n%s", to, text)
+        path = _write_to_outbox(message)
+        log.warning("no COMMENTSVC_SMTP_URL: mail %r to %s written to %s", subject, to, path)
         return
     parts = urlsplit(url)
     if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
@@ -55,6 +60,17 @@ def send_mail(to: str, subject: str, text: str, headers: dict[str, str] | None =
             client.login(unquote(parts.username), unquote(parts.password or ""))
         client.send_message(message)
     log.info("mail %r sent to %s", subject, to)
+
+
+def _write_to_outbox(message: EmailMessage) -> Path:
+    outbox = Path(current_app.instance_path) / "outbox"
+    outbox.mkdir(mode=0o700, parents=True, exist_ok=True)
+    name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
+    path = outbox / name
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(message.as_bytes())
+    return path
 
 
 def _account(account_id: int) -> Account | None:

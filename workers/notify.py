@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
 from flask import current_app
 
 from commentsvc.auth.links import unsubscribe_token
 from commentsvc.extensions import db
 from commentsvc.models import Comment, CommentStatus
+from commentsvc.models.base import utcnow
 from workers.mail import send_mail
 from workers.runtime import job
 
@@ -22,6 +24,18 @@ def _recipient(comment: Comment) -> str | None:
     if comment.account is not None and comment.account.is_email_verified:
         return comment.account.email
     return None
+
+
+def _claim(reply: Comment) -> bool:
+    """Mark the reply as notified, unless another run did: the row lock serialises two jobs
+    for one reply, and a failed send rolls the mark back so the retry sends again."""
+    claimed = db.session.execute(
+        sa.update(Comment)
+        .where(Comment.id == reply.id, Comment.reply_notified_at.is_(None))
+        .values(reply_notified_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return claimed.rowcount == 1
 
 
 def _same_author(reply: Comment, parent: Comment, recipient: str) -> bool:
@@ -40,7 +54,7 @@ def notify_reply(comment_id: int) -> None:
     if parent is None or not parent.is_notify or parent.status != CommentStatus.VISIBLE:
         return
     recipient = _recipient(parent)
-    if recipient is None or _same_author(reply, parent, recipient):
+    if recipient is None or _same_author(reply, parent, recipient) or not _claim(reply):
         return
     base_url = current_app.config["PUBLIC_URL"] or "http://localhost:8000"
     unsubscribe = f"{base_url}/auth/unsubscribe/{unsubscribe_token(parent.id)}"
@@ -56,3 +70,4 @@ def notify_reply(comment_id: int) -> None:
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )
+    db.session.commit()

@@ -1,5 +1,7 @@
 """``/auth/unsubscribe/<token>``: the link in a reply notification turns that comment's
-notifications off. The token is signed, so the link alone is the permission."""
+notifications off. The token is signed, so the link alone is the permission. Opening the link
+only asks (mail scanners fetch links); the POST of its button, or a mail client's one-click
+``List-Unsubscribe-Post`` (RFC 8058), does it."""
 
 from __future__ import annotations
 
@@ -11,10 +13,15 @@ from commentsvc.extensions import csrf, db
 from commentsvc.models import Comment
 
 
-@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@bp.get("/unsubscribe/<token>")
+def confirm_unsubscribe(token: str) -> str:
+    comment_id_from_unsubscribe_token(token)  # a forged link is refused before asking
+    return render_template("auth/unsubscribe.html", token=token)
+
+
+@bp.post("/unsubscribe/<token>")
 @csrf.exempt  # the signed token is the credential; no cookie is involved
 def unsubscribe(token: str) -> tuple[str, int]:
-    """GET from the mail's link, POST from a mail client's one-click ``List-Unsubscribe``."""
     comment = db.session.get(Comment, comment_id_from_unsubscribe_token(token))
     if comment is not None and comment.is_notify:
         comment.is_notify = False

@@ -49,6 +49,8 @@ class Comment(db.Model):
     # Why it was held for moderation (policy, links, blocklist, first-time...), for operators.
     held_reason: Mapped[str | None] = mapped_column(sa.String(200))
     is_notify: Mapped[bool] = mapped_column(default=False)
+    # Set when the parent's author was told of this reply: the notify job runs at most once.
+    reply_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ip_hash: Mapped[str] = mapped_column(sa.String(64), index=True)
     # SHA-256 of the secret handed to a guest at posting time; proves authorship later.
     edit_token_hash: Mapped[str | None] = mapped_column(sa.String(64))

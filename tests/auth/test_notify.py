@@ -37,7 +37,10 @@ def test_reply_mails_the_author_who_asked_and_unsubscribe_stops_it(app, site, ma
     unsubscribe = re.search(r"http://comments\.test/auth/unsubscribe/\S+", body).group(0)
     assert message["List-Unsubscribe"] == f"<{unsubscribe}>"
 
-    assert bob.get(local_path(unsubscribe)).status_code == 200
+    assert bob.get(local_path(unsubscribe)).status_code == 200  # a link scanner only asks
+    assert db.session.get(Comment, first["id"]).is_notify is True
+    assert bob.post(local_path(unsubscribe)).status_code == 200
+    db.session.expire_all()
     assert db.session.get(Comment, first["id"]).is_notify is False
     post(bob, "Another answer.", name="Bob", parent=first["id"])
     time.sleep(0.2)
@@ -71,6 +74,31 @@ def test_signed_in_author_is_mailed_at_the_account_address(app, site, mailbox) -
 
 def test_forged_unsubscribe_link_is_refused(client, site) -> None:
     assert client.get("/auth/unsubscribe/eyJjIjoxfQ.forged.sig").status_code == 400
+    assert client.post("/auth/unsubscribe/eyJjIjoxfQ.forged.sig").status_code == 400
+
+
+def test_a_reply_is_mailed_once_however_often_the_job_runs(app, site, mailbox) -> None:
+    from workers.notify import notify_reply
+
+    first = post(app.test_client(), "Q", name="Ann", email="ann@example.org", notify=True)
+    reply = post(app.test_client(), "A", name="Bob", parent=first["id"])
+    mailbox.wait_for(1)
+    notify_reply(reply["id"])
+    notify_reply(reply["id"])
+    time.sleep(0.2)
+    assert len(mailbox.messages) == 1
+
+
+def test_without_smtp_mail_goes_to_the_instance_outbox_not_the_log(app, caplog) -> None:
+    from pathlib import Path
+
+    from workers.mail import send_mail
+
+    app.config["SMTP_URL"] = None  # the embedded default
+    send_mail("ann@example.org", "Reset", "secret link https://x/auth/reset/TOKEN")
+    (message,) = (Path(app.instance_path) / "outbox").iterdir()
+    assert "TOKEN" in message.read_text() and message.stat().st_mode & 0o077 == 0
+    assert "TOKEN" not in caplog.text
 
 
 def test_popup_signed_in_commenter_can_ask_for_notifications_without_email(app, site) -> None:

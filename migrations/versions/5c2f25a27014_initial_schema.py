@@ -1,6 +1,6 @@
 """initial schema
 
-Revision ID: b8e896966779
+Revision ID: 5c2f25a27014
 Revises: 
 Create Date: 2026-11-25
 
@@ -14,7 +14,7 @@ import commentsvc.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = 'b8e896966779'
+revision = '5c2f25a27014'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -146,6 +146,7 @@ def upgrade():
     sa.Column('status', sa.Enum('visible', 'pending', 'spam', 'deleted', name='commentstatus', native_enum=False, length=16), nullable=False),
     sa.Column('held_reason', sa.String(length=200), nullable=True),
     sa.Column('is_notify', sa.Boolean(), nullable=False),
+    sa.Column('reply_notified_at', commentsvc.models.base.UTCDateTime(), nullable=True),
     sa.Column('ip_hash', sa.String(length=64), nullable=False),
     sa.Column('edit_token_hash', sa.String(length=64), nullable=True),
     sa.Column('created_at', commentsvc.models.base.UTCDateTime(), nullable=False),
@@ -172,6 +173,7 @@ def upgrade():
     sa.Column('verification', sa.Enum('queued', 'verified', 'rejected', 'gone', name='verification', native_enum=False, length=16), nullable=False),
     sa.Column('status', sa.Enum('visible', 'pending', 'spam', 'deleted', name='commentstatus', native_enum=False, length=16), nullable=False),
     sa.Column('rejection_reason', sa.String(length=300), nullable=True),
+    sa.Column('rejection_code', sa.String(length=20), nullable=True),
     sa.Column('held_reason', sa.String(length=200), nullable=True),
     sa.Column('title', sa.String(length=300), nullable=True),
     sa.Column('excerpt', sa.Text(), nullable=True),
@@ -179,6 +181,7 @@ def upgrade():
     sa.Column('author_url', sa.String(length=2048), nullable=True),
     sa.Column('author_photo', sa.String(length=2048), nullable=True),
     sa.Column('published_at', commentsvc.models.base.UTCDateTime(), nullable=True),
+    sa.Column('is_check_pending', sa.Boolean(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('ip_hash', sa.String(length=64), nullable=True),
     sa.Column('created_at', commentsvc.models.base.UTCDateTime(), nullable=False),
@@ -189,6 +192,7 @@ def upgrade():
     sa.UniqueConstraint('thread_id', 'source', name='uq_mention_thread_source')
     )
     with op.batch_alter_table('mention', schema=None) as batch_op:
+        batch_op.create_index('ix_mention_check', ['is_check_pending', 'updated_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_mention_status'), ['status'], unique=False)
         batch_op.create_index('ix_mention_verification', ['verification', 'updated_at'], unique=False)
 
@@ -217,6 +221,7 @@ def downgrade():
     with op.batch_alter_table('mention', schema=None) as batch_op:
         batch_op.drop_index('ix_mention_verification')
         batch_op.drop_index(batch_op.f('ix_mention_status'))
+        batch_op.drop_index('ix_mention_check')
 
     op.drop_table('mention')
     with op.batch_alter_table('comment', schema=None) as batch_op:
