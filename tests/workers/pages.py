@@ -1,16 +1,20 @@
 """A real HTTP server on loopback serving the linking pages a worker fetches.
 
 Routes are set per test; each answer can be static or computed (slow, trickling, changing).
-Every request is recorded so tests can check what the fetcher sent.
+Every request is recorded so tests can check what the fetcher sent. The ``pages`` fixture
+(registered by the conftest of each folder that uses it) hands each test a clean server.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+import pytest
 from werkzeug.wrappers import Request, Response
+
+from tests.conftest import LiveServer
 
 Handler = Callable[[Request], Response]
 
@@ -65,6 +69,24 @@ class Pages:
         handler = self.routes.get(request.path)
         response = handler(request) if handler else Response("not found", status=404)
         return response(environ, start_response)
+
+
+@pytest.fixture(scope="session")
+def pages_server() -> Iterator[tuple[Pages, LiveServer]]:
+    """One threaded loopback server for the session (starting one per test costs ~0.5 s)."""
+    site = Pages()
+    server = LiveServer(site)
+    site.base = server.url
+    yield site, server
+    server.stop()
+
+
+@pytest.fixture
+def pages(pages_server: tuple[Pages, LiveServer]) -> Pages:
+    """The page server with no routes and no recorded requests: each test sets its own."""
+    site, _ = pages_server
+    site.reset()
+    return site
 
 
 def link_page(target: str, title: str = "A linking post", extra: str = "") -> str:
