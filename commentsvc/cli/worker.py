@@ -9,6 +9,7 @@ or with a dead worker (one worker per interval, by a Redis lock).
 from __future__ import annotations
 
 import logging
+import pkgutil
 from importlib import import_module
 
 import click
@@ -19,7 +20,6 @@ from commentsvc.logs import configure_logging
 
 log = logging.getLogger(__name__)
 SWEEP_LOCK = "commentsvc:sweep-lock"
-PRELOAD = ("workers.mentions", "workers.sweep")
 
 
 def _worker_class(is_forking: bool):
@@ -44,6 +44,14 @@ def _worker_class(is_forking: bool):
                 log.exception("sweep failed; it runs again next interval")
 
     return SweepingWorker
+
+
+def _preload_jobs() -> None:
+    """Import every job module once here rather than again in every forked work horse."""
+    import workers
+
+    for module in pkgutil.iter_modules(workers.__path__):
+        import_module(f"workers.{module.name}")
 
 
 @click.command()
@@ -75,8 +83,7 @@ def worker(burst: bool, fork: bool, sweep_interval: float | None) -> None:
     configure_logging()
     interval = max(1, int(sweep_interval or app.config["SWEEP_INTERVAL_SECONDS"]))
     use_app(app)
-    for module in PRELOAD:  # imported once here, not again in every forked work horse
-        import_module(module)
+    _preload_jobs()
     worker_class = _worker_class(fork)
     worker_class.app = app
     rq_worker = worker_class(
