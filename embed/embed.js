@@ -35,6 +35,7 @@
   const enc = encodeURIComponent;
   const widgets = new Set();
   const mounted = new WeakMap();
+  let sheet;
 
   const store = {
     get(key) {
@@ -282,7 +283,16 @@
 
     theme();
     dark.addEventListener("change", theme);
-    root.replaceChildren(h("style", { text: CSS }), wrap);
+    try {
+      // A constructed sheet is shared by every widget and passes a host page's strict CSP
+      // (style-src without 'unsafe-inline'), which would block a <style> element.
+      sheet = sheet || new CSSStyleSheet();
+      if (!sheet.cssRules.length) sheet.replaceSync(CSS);
+      root.adoptedStyleSheets = [sheet];
+      root.replaceChildren(wrap);
+    } catch (e) {
+      root.replaceChildren(h("style", { text: CSS }), wrap);
+    }
     wrap.lang = lang;
     heading.textContent = t("loading");
     more.addEventListener("click", loadMore);

@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 
 import click
-from flask import Flask, abort, render_template, request
+from flask import Flask, Response, abort, render_template, request, send_from_directory
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from commentsvc import assets
@@ -36,8 +36,14 @@ POSTS = (
 )
 
 
-def blog_app(service_url: str, site: str = DEMO_SITE) -> Flask:
-    """The sample blog: an index with comment counts and posts that embed the widget."""
+def blog_app(service_url: str, site: str = DEMO_SITE, *, is_strict_csp: bool = False) -> Flask:
+    """The sample blog: an index with comment counts and posts that embed the widget.
+
+    ``is_strict_csp`` sends the Content-Security-Policy a careful site would (no inline script
+    or style, scripts and API calls only from the service): the demo runs with it to show that
+    the widget needs nothing more. Tests of the widget's own XSS defences run without it, so
+    that a policy cannot hide a payload that would run on a page without one.
+    """
     blog = Flask("commentsvc.demo_blog", template_folder=str(assets.embed_dir() / "demo"))
     posts = {post.slug: post for post in POSTS}
 
@@ -53,6 +59,20 @@ def blog_app(service_url: str, site: str = DEMO_SITE) -> Flask:
     @blog.get("/")
     def index() -> str:
         return page("index.html", posts=POSTS)
+
+    @blog.get("/blog.css")
+    def stylesheet() -> Response:
+        return send_from_directory(str(blog.template_folder), "blog.css")
+
+    @blog.after_request
+    def content_security_policy(response: Response) -> Response:
+        if is_strict_csp:
+            service = service_url.rstrip("/")  # avatars may come from sign-in providers: img *
+            response.headers["Content-Security-Policy"] = (
+                f"default-src 'self'; script-src 'self' {service}; connect-src {service}; "
+                "img-src * data:; style-src 'self'; frame-ancestors 'none'"
+            )
+        return response
 
     @blog.get("/posts/<slug>/")
     def post(slug: str) -> str:
@@ -113,7 +133,8 @@ def demo(port: int, blog_port: int | None) -> None:
         upgrade_embedded_database()
         ensure_demo_site(blog_origins(blog_port))
         db.session.commit()
-    servers = [_server(port, app, "service"), _server(blog_port, blog_app(service_url), "blog")]
+    blog = blog_app(service_url, is_strict_csp=True)
+    servers = [_server(port, app, "service"), _server(blog_port, blog, "blog")]
     threads = [threading.Thread(target=server.serve_forever, daemon=True) for server in servers]
     for thread in threads:
         thread.start()

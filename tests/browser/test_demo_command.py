@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import free_port
 from tests.widget.env import shadow
@@ -85,7 +86,8 @@ def test_demo_serves_a_blog_where_a_guest_comment_appears(
     running_demo: Running, page, tmp_path
 ) -> None:
     demo = running_demo
-    page.goto(demo.blog + "/")
+    response = page.goto(demo.blog + "/")
+    assert "unsafe-inline" not in response.headers["content-security-policy"]
     page.get_by_role("link", name="Hello, world").click()
     form = shadow(page, "form.cs-form")
     form.wait_for()
@@ -104,7 +106,7 @@ def test_demo_serves_a_blog_where_a_guest_comment_appears(
     comment.wait_for()
     assert comment.get_by_text("awaiting moderation").count() == 0
     page.goto(demo.blog + "/")
-    page.wait_for_function("document.querySelector('[data-comments-count]').textContent === '1'")
+    expect(page.locator("[data-comments-count]").first).to_have_text("1")  # no eval: strict CSP
     localhost = demo.blog.replace("127.0.0.1", "localhost")  # the demo site has both origins
     page.goto(localhost + "/posts/self-hosting/")
     shadow(page, ".cs-count", has_text="0 responses").wait_for()

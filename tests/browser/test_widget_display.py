@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from commentsvc.cli.demo import blog_app
 from commentsvc.extensions import db
 from commentsvc.models import MentionsDisplay
 from commentsvc.services.sites import get_site, update_site
@@ -194,3 +195,19 @@ def test_counts_take_relative_urls_many_pages_and_keep_placeholders_on_errors(
     page.evaluate(ADD_COUNTS, [demo.service, "no-such-site", [demo.page()]])
     page.wait_for_timeout(300)
     assert page.locator(".extra").text_content() == "-"
+
+
+def test_widget_needs_no_inline_style_or_script_under_a_strict_policy(
+    page, demo: Demo, serve
+) -> None:
+    strict = serve(blog_app(demo.service, is_strict_csp=True)).url
+    update_site(get_site("demo"), origins=[demo.blog, strict])
+    db.session.commit()
+    response = page.goto(demo.page().replace(demo.blog, strict))
+    policy = response.headers["content-security-policy"]
+    assert "style-src 'self';" in policy and "unsafe-inline" not in policy
+    shadow(page, ".cs-count", has_text="0 responses").wait_for()  # another origin, thread
+    submit = shadow(page, "button[type=submit]")
+    assert submit.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(11, 92, 196)"
+    assert shadow(page, ".cs-guest").evaluate("el => getComputedStyle(el).display") == "grid"
+    assert page.console_errors == []  # no CSP violation reports
