@@ -13,6 +13,8 @@ from typing import Any, ClassVar
 from flask import Flask, Response, json, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from commentsvc.extensions import db
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -114,8 +116,18 @@ def _render(status: int, code: str, title: str, detail: str, headers: dict[str, 
     return problem_response(problem, headers)
 
 
+def refuse_nul_bytes() -> None:
+    """NUL reaches no view: PostgreSQL refuses it in text, so it would surface as a 500."""
+    values = [request.path, *request.args.values()]
+    if request.mimetype in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+        values.extend(request.form.values())
+    if any("\x00" in value for value in values):
+        raise InvalidInput("The request contains a NUL character.")
+
+
 def register_error_handlers(app: Flask) -> None:
     """Render every client error as problem details and log it; keep 5xx generic."""
+    app.before_request(refuse_nul_bytes)
 
     @app.errorhandler(ServiceError)
     def _service_error(error: ServiceError):
@@ -140,4 +152,5 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()  # or the error page's own queries fail on the broken transaction
         return _render(500, "internal", "Internal error", "Something went wrong on our side.", None)

@@ -29,16 +29,24 @@ def _feed(site: Site, title: str, self_url: str, alternate: str) -> FeedGenerato
     return feed
 
 
+_XML_INVALID = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r")
+
+
+def _xml_text(value: str) -> str:
+    """Text XML can carry: rows stored before input checks may hold control characters."""
+    return value.translate(_XML_INVALID)
+
+
 def _add_entries(feed: FeedGenerator, rows: list[tuple[Comment, Thread]]) -> None:
     # feedgen prepends entries: add oldest first so the newest comes first in the document.
     for comment, thread in reversed(rows):
         entry = feed.add_entry()
         entry.id(f"{thread.url}#comment-{comment.id}")
-        name = comment.author_name or "Anonymous"
-        entry.title(f"{name} on {thread.title or thread.url}")
+        name = _xml_text(comment.author_name or "Anonymous")
+        entry.title(_xml_text(f"{name} on {thread.title or thread.url}"))
         entry.author({"name": name})
         entry.link(href=f"{thread.url}#comment-{comment.id}", rel="alternate")
-        entry.content(comment.body_html, type="html")
+        entry.content(_xml_text(comment.body_html), type="html")
         entry.published(comment.created_at)
         entry.updated(comment.edited_at or comment.created_at)
 

@@ -25,6 +25,8 @@ def normalise_url(url: str) -> str:
     if not isinstance(url, str) or not url.strip():
         raise InvalidInput("A page URL is required.")
     url = url.strip()
+    if any(ord(char) < 32 or ord(char) == 127 for char in url):
+        raise InvalidInput("The URL contains control characters.")
     if len(url) > MAX_URL_LENGTH:
         raise InvalidInput(f"The URL is longer than {MAX_URL_LENGTH} characters.")
     try:

@@ -12,6 +12,20 @@ from commentsvc.models.base import MAX_ID
 T = TypeVar("T")
 
 
+_CONTROL = frozenset(chr(c) for c in range(32) if chr(c) not in "\t\n\r") | {"\x7f"}
+
+
+def is_storable_text(value: str) -> bool:
+    """No NUL or other control characters (PostgreSQL and XML refuse them), no lone surrogates."""
+    if any(char in _CONTROL for char in value):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def json_object(request: Request) -> dict[str, Any]:
     """The body as a JSON object, or a 4xx that says what is wrong with it."""
     if not request.is_json:
@@ -45,6 +59,10 @@ def field(
     # bool is an int in Python; a JSON true is not an id.
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise InvalidInput(f"'{name}' must be a {kind.__name__}.", field=name)
+    if isinstance(value, str) and not is_storable_text(value):
+        raise InvalidInput(
+            f"'{name}' contains control characters or broken Unicode; remove them.", field=name
+        )
     if kind is int and not -MAX_ID <= value <= MAX_ID:
         raise InvalidInput(f"'{name}' is out of range.", field=name)
     if max_length is not None and isinstance(value, str) and len(value) > max_length:

@@ -14,6 +14,8 @@ from commentsvc.models import Account, Site, SiteOperator
 
 
 def account_document(account: Account) -> dict[str, Any]:
+    """What the embedding page may know of its signed-in commenter (no email address: the
+    page belongs to a site owner, not to us)."""
     operated = db.session.scalars(
         sa.select(Site.name)
         .join(SiteOperator, SiteOperator.site_id == Site.id)
@@ -24,7 +26,6 @@ def account_document(account: Account) -> dict[str, Any]:
         "id": account.id,
         "name": account.display_name,
         "avatar": account.avatar_url or avatar_url(f"account:{account.id}"),
-        "email": account.email,
         "providers": sorted({identity.provider for identity in account.identities}),
         "operator_of": list(operated),
     }

@@ -170,7 +170,6 @@ SCHEMAS: dict[str, Any] = {
                     "id": {"type": "integer"},
                     "name": {"type": "string"},
                     "avatar": NULLABLE_STRING,
-                    "email": NULLABLE_STRING,
                     "providers": {"type": "array", "items": {"type": "string"}},
                     "operator_of": {"type": "array", "items": {"type": "string"}},
                 },

@@ -21,7 +21,7 @@ def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19) or not low <= int(raw) <= high:
         raise InvalidInput(f"'{name}' must be a whole number from {low} to {high}.", field=name)
     return int(raw)
 
@@ -45,7 +45,7 @@ def read_thread(site_name: str) -> Response:
     site = thread_view.site_view(state)
     if origin_of(url_key) not in site.origins:
         raise InvalidInput(f"{url!r} is not on an origin of site {site_name!r}.", field="url")
-    etag = thread_view.page_etag(state, after, limit)
+    etag = thread_view.page_etag(state, url_key, after, limit)
     headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
     if etag in request.headers.get("If-None-Match", ""):
         return Response(status=304, headers=headers)

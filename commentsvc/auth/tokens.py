@@ -52,6 +52,11 @@ def _account_from_session() -> Account | None:
     return account
 
 
+# The widget's token lives in the storage of every embedding site's pages: it may post and
+# edit comments through the JSON API, and nothing else (no moderation, no account pages).
+BEARER_BLUEPRINTS = frozenset({"api", "auth_api"})
+
+
 def current_account() -> Account | None:
     """The signed-in account of this request, or None (a guest).
 
@@ -60,7 +65,9 @@ def current_account() -> Account | None:
     if _CACHE_KEY not in request.environ:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
-        if scheme.lower() == "bearer" and token:
+        if request.blueprint not in BEARER_BLUEPRINTS:
+            request.environ[_CACHE_KEY] = _account_from_session()
+        elif scheme.lower() == "bearer" and token:
             request.environ[_CACHE_KEY] = account_from_token(token.strip())
         else:
             request.environ[_CACHE_KEY] = _account_from_session()

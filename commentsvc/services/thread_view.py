@@ -8,6 +8,7 @@ per-request work is one small query that finds the site's and the thread's revis
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import threading
 from bisect import bisect_right
@@ -273,18 +274,24 @@ def snapshot(state: ThreadState, url_key: str) -> Snapshot:
     return cached
 
 
-def page_etag(state: ThreadState, after: int | None, limit: int) -> str:
+def page_etag(state: ThreadState, url_key: str, after: int | None, limit: int) -> str:
+    """Names one page of one revision; pages of no thread yet differ by their URL."""
+    thread = f"t{state.thread_id}" if state.thread_id else f"u{_short_hash(url_key)}"
     return (
         f'"v{FORMAT_VERSION}-s{state.site_id}.{state.site_revision}'
-        f'-t{state.thread_id or 0}.{state.thread_revision}-a{after or 0}-l{limit}"'
+        f'-{thread}.{state.thread_revision}-a{after or 0}-l{limit}"'
     )
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def render_page(
     state: ThreadState, site: SiteView, url_key: str, after: int | None, limit: int
 ) -> RenderedPage:
     """One page of the thread as JSON bytes, serialised once per revision."""
-    etag = page_etag(state, after, limit)
+    etag = page_etag(state, url_key, after, limit)
     page = _cache().pages.get(etag)
     if page is not None:
         return page

@@ -39,6 +39,7 @@ def get_or_create_thread(site: Site, url: str, title: str | None = None) -> Thre
     if thread is not None:
         if title and not thread.title:
             thread.title = title.strip()[:MAX_TITLE_LENGTH]
+            touch_thread(thread)  # the title is part of the cached rendering
         return thread
     thread = Thread(
         site_id=site.id, url=key, title=(title or "").strip()[:MAX_TITLE_LENGTH] or None

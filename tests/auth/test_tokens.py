@@ -96,3 +96,19 @@ def test_popup_token_stops_working_after_logout(app, site) -> None:
     assert client.get("/api/me", headers=bearer(message["token"])).get_json() == {
         "authenticated": False
     }
+
+
+def test_widget_token_opens_the_json_api_only(app, site) -> None:
+    """The token sits in every embedding site's page: it must not moderate or run the account."""
+    from commentsvc.services.accounts import create_account, grant_operator
+
+    operator = create_account("op@example.org", "Op", "correct horse battery", is_email_verified=True)
+    grant_operator(operator, "blog")
+    db.session.commit()
+    token, _ = issue_token(operator)
+    client = app.test_client()
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/me", headers=bearer).get_json()["authenticated"] is True
+    assert client.get("/moderate/", headers=bearer).status_code == 302  # to the sign-in page
+    assert client.get("/moderate/count.json", headers=bearer).status_code == 401
+    assert client.get("/auth/account/export", headers=bearer).status_code in {302, 401}

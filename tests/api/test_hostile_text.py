@@ -1,0 +1,75 @@
+"""Text no database or XML can hold is refused at the edge, never a 500 later."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from commentsvc.extensions import db
+from commentsvc.models import Comment
+from tests.api.conftest import PAGE, read_thread
+
+
+@pytest.mark.parametrize("field", ["body", "name", "email", "website", "title", "url"])
+@pytest.mark.parametrize("bad", ["a\x00b", "a\x01b", "a\x7fb"])
+def test_control_characters_in_any_field_are_refused(post, field, bad) -> None:
+    response = post(**{"body": "ok", field: bad})
+    assert response.status_code == 400, response.json
+    assert response.content_type == "application/problem+json"
+
+
+def test_lone_surrogate_is_refused(client, site) -> None:
+    raw = '{"url": "' + PAGE + '", "body": "\\ud800", "name": "A"}'
+    response = client.post("/api/sites/blog/comments", data=raw, content_type="application/json")
+    assert response.status_code == 400
+
+
+def test_tabs_and_newlines_are_kept(post) -> None:
+    assert post("line one\n\tline two\r\n").status_code == 201
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"url": PAGE + "\x00"},
+        {"url": PAGE, "limit": "²"},
+        {"url": PAGE, "after": "²"},
+        {"url": PAGE, "after": "9" * 5000},
+    ],
+)
+def test_odd_queries_on_the_thread_are_400(client, site, query) -> None:
+    assert read_thread(client, **query).status_code == 400
+
+
+def test_nul_in_the_path_or_a_form_is_400(client, site) -> None:
+    assert client.get("/api/sites/blog/thread?url=https://blog.example.org/%00").status_code == 400
+    assert client.get("/api/sites/bl%00og/thread", query_string={"url": PAGE}).status_code == 400
+    assert (
+        client.post("/webmention/blog", data={"source": "a\x00", "target": PAGE}).status_code == 400
+    )
+
+
+def test_feeds_survive_control_characters_stored_earlier(client, post) -> None:
+    comment_id = post("fine").json["id"]
+    db.session.get(Comment, comment_id).author_name = "bad\x01name"
+    db.session.commit()
+    assert client.get("/feeds/blog.atom").status_code == 200
+
+
+def test_pages_without_a_thread_do_not_share_a_rendering(client, site) -> None:
+    first = read_thread(client, url="https://blog.example.org/a")
+    second = read_thread(client, url="https://blog.example.org/b")
+    assert first.headers["ETag"] != second.headers["ETag"]
+    assert json.loads(second.data)["thread"]["url"] == "https://blog.example.org/b"
+
+
+def test_a_title_given_later_reaches_the_cached_thread(client, post, app) -> None:
+    from commentsvc.services.sites import get_site
+    from commentsvc.services.threads import get_or_create_thread
+
+    post("untitled")
+    assert read_thread(client).json["thread"]["title"] is None
+    get_or_create_thread(get_site("blog"), PAGE, "A title")
+    db.session.commit()
+    assert read_thread(client).json["thread"]["title"] == "A title"
