@@ -16,6 +16,7 @@ from commentsvc.auth.tokens import current_account
 from commentsvc.errors import Forbidden, InvalidInput, NotFound, Unauthorized, problem_response
 from commentsvc.extensions import db
 from commentsvc.models import Account, Comment, Mention, Site, SiteOperator, Thread
+from commentsvc.models.base import MAX_ID
 from commentsvc.moderate.blueprint import bp
 
 LOGIN_URL = "/auth/login/site"
@@ -23,7 +24,6 @@ LOGIN_URL = "/auth/login/site"
 PUBLIC_ENDPOINTS = frozenset({"moderate.static"})
 
 Item = Comment | Mention
-MAX_ID = 2**63 - 1  # larger numbers cannot be row ids (and SQLite cannot even bind them)
 
 
 @bp.before_request

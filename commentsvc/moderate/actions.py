@@ -7,11 +7,12 @@ from flask import Response, flash, redirect, request, url_for
 
 from commentsvc.errors import InvalidInput
 from commentsvc.extensions import db
+from commentsvc.jobs import enqueue
 from commentsvc.moderate import access, queue
 from commentsvc.moderate.access import Item
 from commentsvc.moderate.blueprint import bp
 from commentsvc.moderate.queue_views import current_filter
-from commentsvc.services.moderation import Decision, decide
+from commentsvc.services.moderation import Decision, decide, visible_reply_ids
 
 MAX_SELECTED = 500
 _DONE = {
@@ -52,11 +53,17 @@ def act() -> Response:
         decision = _decision(request.form.get("action", ""))
         if request.form.get("scope") == "all":
             chunks = queue.all_matching(flt, access.site_ids())
-            changed = sum(decide(access.operator(), chunk, decision) for chunk in chunks)
+            changed = [
+                item for chunk in chunks for item in decide(access.operator(), chunk, decision)
+            ]
         else:
             changed = decide(access.operator(), _selected(), decision)
+    replies = visible_reply_ids(changed)
     db.session.commit()
-    flash(f"{changed} item{'s' if changed != 1 else ''} {_DONE[decision]}.")
+    for reply_id in replies:
+        enqueue("workers.notify.notify_reply", reply_id)
+    count = len(changed)
+    flash(f"{count} item{'s' if count != 1 else ''} {_DONE[decision]}.")
     if one and request.form.get("back") == "comment":
         return redirect(url_for("moderate.comment", comment_id=target.id))
     return redirect(url_for("moderate.index", **flt.args(page=flt.page if one else 1)))

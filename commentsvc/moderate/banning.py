@@ -23,6 +23,9 @@ def _until(value: str) -> datetime | None:
         day = date.fromisoformat(value)
     except ValueError:
         raise InvalidInput("The end date is YYYY-MM-DD.", field="until") from None
+    if day >= date.max:
+        raise InvalidInput("The end date is too far away; leave it empty for a lasting ban.",
+                           field="until")  # fmt: skip
     return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
 
 

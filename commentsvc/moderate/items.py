@@ -6,6 +6,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 
 from commentsvc.clientip import ip_hash
 from commentsvc.extensions import db
+from commentsvc.jobs import enqueue
 from commentsvc.moderate import access
 from commentsvc.moderate.blueprint import bp
 from commentsvc.services.bans import active_bans
@@ -41,5 +42,6 @@ def reply(comment_id: int) -> Response:
     found = access.comment(comment_id)
     answer = reply_as_site(access.operator(), found, request.form.get("body", ""), ip_hash())
     db.session.commit()
+    enqueue("workers.notify.notify_reply", answer.id)
     flash(f"Replied as {found.thread.site.name}.")
     return redirect(url_for("moderate.comment", comment_id=answer.id))

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from commentsvc.errors import Conflict
 from commentsvc.extensions import db
 from commentsvc.models import Account, Identity
+from commentsvc.models.base import MAX_ID
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def _refresh(identity: Identity, profile: Profile) -> None:
 
 def unlink_identity(account: Account, identity_id: int) -> None:
     """Removes one provider from the account, keeping at least one way to sign in."""
-    identity = db.session.get(Identity, identity_id)
+    identity = db.session.get(Identity, identity_id) if identity_id <= MAX_ID else None
     if identity is None or identity.account_id != account.id:
         raise Conflict("That sign-in is not linked to your account.")
     if len(account.identities) <= 1 and not account.password_hash:

@@ -130,22 +130,35 @@ def _decide_one(actor: Account, item: Item, decision: Decision) -> bool:
     return True
 
 
-def decide(actor: Account, items: Iterable[Item], decision: Decision) -> int:
+def decide(actor: Account, items: Iterable[Item], decision: Decision) -> list[Item]:
     """Approve, spam, delete or restore ``items``; touches each changed thread once.
 
-    Returns how many items changed.
+    Returns the items that changed (the caller tells the authors of approved replies' parents
+    once it has committed).
     """
     decision = Decision(decision)
-    changed = 0
+    changed: list[Item] = []
     threads: dict[int, Thread] = {}
     for item in items:
         if _decide_one(actor, item, decision):
-            changed += 1
+            changed.append(item)
             threads[item.thread_id] = item.thread
     for thread in threads.values():
         touch_thread(thread)
     db.session.flush()
     return changed
+
+
+def visible_reply_ids(items: Iterable[Item]) -> list[int]:
+    """The comments among ``items`` that are now visible replies: their parents' authors may
+    have asked to be told."""
+    return [
+        item.id
+        for item in items
+        if isinstance(item, Comment)
+        and item.parent_id is not None
+        and item.status == CommentStatus.VISIBLE
+    ]
 
 
 def _clean_body(body: str) -> str:

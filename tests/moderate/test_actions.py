@@ -166,3 +166,19 @@ def test_a_comment_its_author_deleted_cannot_be_brought_back(operator_client, si
     for decision in ["restore", "approve"]:
         post_form(operator_client, "/moderate/act", {"do": f"{decision}:c:{gone.id}"})
         assert _status(Comment, gone.id) == CommentStatus.DELETED
+
+
+def test_approving_a_held_reply_tells_the_parent_author(operator_client, site, app) -> None:
+    from pathlib import Path
+
+    parent = add_comment(site, "Asked", status=CommentStatus.VISIBLE, email="ann@example.org")
+    parent.is_notify = True
+    held = add_comment(site, "An answer", name="Bob", email="bob@example.org")
+    held.parent_id, held.depth = parent.id, 1
+    db.session.commit()
+    app.config["SMTP_URL"] = None  # mail lands in the instance outbox
+
+    post_form(operator_client, "/moderate/act", {"do": f"approve:c:{held.id}"})
+
+    (message,) = (Path(app.instance_path) / "outbox").iterdir()
+    assert "To: ann@example.org" in message.read_text()
