@@ -126,6 +126,7 @@ def _edit_token() -> str | None:
 
 
 @bp.patch("/comments/<int:comment_id>")
+@limiter.limit(_post_limit, key_func=_poster_key)
 def update_comment(comment_id: int) -> dict[str, Any]:
     data = json_object(request)
     source, _ = _body(data)
@@ -137,6 +138,7 @@ def update_comment(comment_id: int) -> dict[str, Any]:
 
 
 @bp.delete("/comments/<int:comment_id>")
+@limiter.limit(_post_limit, key_func=_poster_key)
 def remove_comment(comment_id: int) -> Response:
     delete_comment(comment_id, current_account(), _edit_token())
     db.session.commit()

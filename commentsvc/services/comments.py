@@ -133,6 +133,8 @@ def edit_comment(
     comment_id: int, body_markdown: str, account: Account | None, edit_token: str | None
 ) -> Comment:
     comment = _own_comment(comment_id, account, edit_token)
+    if body_markdown == comment.body_markdown:
+        return comment  # nothing to keep in the history
     html = render_markdown(body_markdown)
     if not html:
         raise InvalidInput("The comment is empty.", field="body")

@@ -66,3 +66,14 @@ def test_deleted_comment_cannot_be_edited_again(client, post) -> None:
     assert client.delete(f"/api/comments/{posted['id']}", headers=headers).status_code == 204
     again = client.patch(f"/api/comments/{posted['id']}", json={"body": "y"}, headers=headers)
     assert again.status_code == 404
+
+
+def test_saving_unchanged_text_adds_no_history(client, post, app) -> None:
+    posted = post("same").json
+    headers = {"X-Edit-Token": posted["edit_token"]}
+    for _ in range(3):
+        response = client.patch(
+            f"/api/comments/{posted['id']}", json={"body": "same"}, headers=headers
+        )
+        assert response.status_code == 200 and response.json["edited"] is None
+    assert db.session.query(CommentRevision).count() == 0

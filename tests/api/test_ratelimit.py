@@ -48,3 +48,16 @@ def test_rate_limits_can_be_switched_off(app_config) -> None:
     app_config["RATELIMIT_ENABLED"] = "false"
     application = make_app(app_config)
     assert application.config["RATELIMIT_ENABLED"] is False
+
+
+def test_edits_are_limited_like_posts(limited_app) -> None:
+    client = limited_app.test_client()
+    posted = client.post("/api/sites/blog/comments", json={"url": PAGE, "body": "x", "name": "A"})
+    headers = {"X-Edit-Token": posted.json["edit_token"]}
+    statuses = [
+        client.patch(
+            f"/api/comments/{posted.json['id']}", json={"body": f"v{i}"}, headers=headers
+        ).status_code
+        for i in range(4)
+    ]
+    assert statuses == [200, 200, 200, 429]
