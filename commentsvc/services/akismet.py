@@ -1,8 +1,10 @@
 """Optional Akismet spam check, on only when ``COMMENTSVC_AKISMET_API_KEY`` is set.
 
-The one outbound call made while a request waits besides the OAuth callback: it is bounded
-by ``AKISMET_TIMEOUT_SECONDS`` and fails open (a comment is never refused because Akismet is
-down; the local defences still apply). ``AKISMET_URL`` points tests at a local stand-in.
+The one outbound call made while a request waits besides the OAuth callback, deliberately:
+Akismet judges by the poster's address, which is never stored, so the check cannot wait for a
+job. It is bounded by ``AKISMET_TIMEOUT_SECONDS`` and fails open (a comment is never refused
+because Akismet is down; the local defences still apply). ``AKISMET_URL`` points tests at a
+local stand-in.
 """
 
 from __future__ import annotations
@@ -12,9 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import requests
-from flask import current_app, has_request_context, request
+from flask import current_app
 
-from commentsvc.clientip import client_ip
 from commentsvc.models import Account, Site
 from commentsvc.services.drafts import CommentDraft
 
@@ -70,11 +71,10 @@ def _fields(site: Site, draft: CommentDraft, account: Account | None) -> dict[st
         "comment_author_email": draft.author_email or (account.email or "" if account else ""),
         "comment_author_url": draft.author_website or "",
         "comment_content": draft.body_markdown,
+        "user_ip": draft.client_address,
+        "user_agent": draft.user_agent,
+        "referrer": draft.referrer,
     }
-    if has_request_context():
-        fields["user_ip"] = client_ip()
-        fields["user_agent"] = request.headers.get("User-Agent", "")
-        fields["referrer"] = request.headers.get("Referer", "")
     return {name: value for name, value in fields.items() if value}
 
 

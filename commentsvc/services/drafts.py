@@ -19,3 +19,7 @@ class CommentDraft:
     honeypot: str = ""
     elapsed_ms: int | None = None
     title: str | None = None
+    # For a spam check while the request waits; never stored (only ``ip_hash`` is).
+    client_address: str = ""
+    user_agent: str = ""
+    referrer: str = ""
