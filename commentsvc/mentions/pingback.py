@@ -7,7 +7,7 @@ does, or "queued" if the check takes longer (the outcome is recorded either way)
 
 The exact source faults are not a port-scan oracle (CVE-2013-0235): the fetcher refuses
 private, loopback and other internal addresses and every port but the web ports before it
-connects, and every fetch failure gets the same 0x0010 text whatever the reason.
+connects, and a refused source gets the same 0x0010 text as a missing one.
 """
 
 from __future__ import annotations
