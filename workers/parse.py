@@ -1,8 +1,8 @@
 """Pure functions over a fetched document: does it link to the target, and what is it?
 
-Nothing here touches the network: mf2py is always handed the parsed document, never a
-URL (given a URL it would fetch it, unguarded). Everything extracted is plain text; the
-caller stores it as text and nothing ever renders it as HTML.
+Nothing here touches the network. Everything extracted is plain text; the caller stores it
+as text and nothing ever renders it as HTML. Microformats are read in
+``workers.microformats``, endpoint discovery is in ``workers.discovery``.
 """
 
 from __future__ import annotations
@@ -10,16 +10,21 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import mf2py
 from bs4 import BeautifulSoup, Tag
-from requests.utils import parse_header_links
 
-from commentsvc.errors import InvalidInput
-from commentsvc.urls import normalise_url
+from workers.microformats import (
+    Author,
+    entry_author,
+    entry_for,
+    entry_type,
+    first_text,
+    parse_published,
+)
+from workers.values import clean_text, same_url
 
 LINK_ATTRIBUTES = {"a": "href", "area": "href", "img": "src", "video": "src", "audio": "src"}
 MEDIA_SOURCE_PARENTS = frozenset({"video", "audio", "picture"})
@@ -29,19 +34,9 @@ BLOCKS = frozenset(
 EXCERPT_CONTEXT = 100  # characters on each side of the link, as WordPress takes
 MAX_TITLE = 300
 MAX_EXCERPT = 600
-MAX_NAME = 200
-MAX_URL = 2048
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "application/xml"})
 _SPACE = re.compile(r"\s+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Author:
-    name: str | None
-    url: str | None
-    photo: str | None
 
 
 @dataclass(frozen=True)
@@ -55,44 +50,6 @@ class Reading:
     type: str = "mention"  # reply, like, repost or mention
     author: Author | None = None
     published_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Endpoints:
-    pingback: str | None
-    webmention: str | None
-
-
-# ---------------------------------------------------------------- helpers
-
-
-def clean_text(text: str | None, limit: int) -> str | None:
-    """Collapse whitespace, drop control characters, cut at ``limit`` (text only, never HTML)."""
-    if not text:
-        return None
-    text = _SPACE.sub(" ", _CONTROL.sub("", text)).strip()
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return text or None
-
-
-def same_url(candidate: str, target: str) -> bool:
-    try:
-        return normalise_url(candidate) == normalise_url(target)
-    except InvalidInput:
-        return False
-
-
-def web_url(value: Any, base: str) -> str | None:
-    """An absolute http(s) URL or None: author links and photos may be nothing else."""
-    if isinstance(value, dict):
-        value = value.get("value") or (value.get("properties", {}).get("url") or [None])[0]
-    if not isinstance(value, str) or not value.strip():
-        return None
-    absolute = urljoin(base, value.strip())
-    if urlsplit(absolute).scheme.lower() not in {"http", "https"} or len(absolute) > MAX_URL:
-        return None
-    return absolute
 
 
 def soup_of(body: bytes, charset: str | None, content_type: str = "text/html") -> BeautifulSoup:
@@ -203,95 +160,6 @@ def excerpt_around(element: Tag) -> str | None:
     return clean_text(f"[…] {context} […]", MAX_EXCERPT) if context else None
 
 
-# ---------------------------------------------------------------- microformats
-
-
-def _entries(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for item in items:
-        if "h-entry" in item.get("type", []):
-            found.append(item)
-        found.extend(_entries(item.get("children", [])))
-    return found
-
-
-def _property_targets(values: list[Any], target: str, base: str) -> bool:
-    for value in values:
-        url = web_url(value, base)
-        if url and same_url(url, target):
-            return True
-    return False
-
-
-def entry_type(entry: dict[str, Any], target: str, base: str) -> str:
-    properties = entry.get("properties", {})
-    for prop, kind in (("like-of", "like"), ("repost-of", "repost"), ("in-reply-to", "reply")):
-        if _property_targets(properties.get(prop, []), target, base):
-            return kind
-    return "mention"
-
-
-def entry_author(entry: dict[str, Any], base: str) -> Author | None:
-    values = entry.get("properties", {}).get("author") or []
-    if not values:
-        return None
-    value = values[0]
-    if isinstance(value, str):
-        url = web_url(value, base)
-        name = None if url else clean_text(value, MAX_NAME)
-        return Author(name=name, url=url, photo=None) if (name or url) else None
-    if isinstance(value, dict):
-        props = value.get("properties", {})
-        name = clean_text(_first_text(props.get("name")) or value.get("value"), MAX_NAME)
-        url = web_url((props.get("url") or [None])[0], base)
-        photo = web_url((props.get("photo") or [None])[0], base)
-        if name and url and same_url(url, name):
-            name = None
-        return Author(name=name, url=url, photo=photo) if (name or url or photo) else None
-    return None
-
-
-def _first_text(values: Any) -> str | None:
-    if not values:
-        return None
-    value = values[0]
-    if isinstance(value, dict):
-        value = value.get("value")
-    return value if isinstance(value, str) else None
-
-
-def parse_published(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    text = value.strip().replace(" ", "T", 1)
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-def _entry_for(found: Outline, soup: BeautifulSoup, url: str, target: str) -> dict[str, Any] | None:
-    """The h-entry that replies to, likes or reposts the target, else the first one.
-
-    e-* properties (``e-content``) lose their class first: mf2py would serialise each to
-    HTML and text, most of its time on a long post, for values this reader never uses. The
-    soup is spent afterwards.
-    """
-    for element in found.embedded:
-        element["class"] = [
-            c for c in element.get_attribute_list("class") if not c.startswith("e-")
-        ]
-    parsed = mf2py.parse(doc=soup, url=url)
-    entries = _entries(parsed.get("items", []))
-    for entry in entries:
-        if entry_type(entry, target, url) != "mention":
-            return entry
-    return entries[0] if entries else None
-
-
 # ---------------------------------------------------------------- documents
 
 
@@ -308,17 +176,17 @@ def read_html(body: bytes, charset: str | None, url: str, target: str, content_t
     excerpt = excerpt_around(link)
     title = clean_text(found.title.get_text(" ") if found.title else None, MAX_TITLE)
     # mf2py only where an h-entry is (and last: it changes the soup).
-    entry = _entry_for(found, soup, base, target) if found.has_entry else None
+    entry = entry_for(soup, found.embedded, base, target) if found.has_entry else None
     properties = (entry or {}).get("properties", {})
     if not title and found.has_name:
-        title = clean_text(_first_text(properties.get("name")), MAX_TITLE)
+        title = clean_text(first_text(properties.get("name")), MAX_TITLE)
     return Reading(
         has_link=True,
         title=title or clean_text(url, MAX_TITLE),
         excerpt=excerpt,
         type=entry_type(entry, target, base) if entry else "mention",
         author=entry_author(entry, base) if entry else None,
-        published_at=parse_published(_first_text(properties.get("published"))),
+        published_at=parse_published(first_text(properties.get("published"))),
     )
 
 
@@ -375,31 +243,3 @@ def read_document(
     if content_type.endswith("+xml"):
         return read_html(body, charset, url, target, "application/xml")
     return read_text(text, url, target)
-
-
-# ---------------------------------------------------------------- discovery
-
-
-def discover_endpoints(
-    body: bytes, charset: str | None, url: str, link_headers: list[str], x_pingback: str | None
-) -> Endpoints:
-    """The pingback and webmention endpoints a page advertises (headers first, then HTML)."""
-    webmention = None
-    for header in link_headers:
-        for link in parse_header_links(header):
-            if "webmention" in str(link.get("rel", "")).split() and webmention is None:
-                webmention = urljoin(url, link.get("url", "").strip("<> "))
-    pingback = urljoin(url, x_pingback.strip()) if x_pingback else None
-    if webmention and pingback:
-        return Endpoints(pingback=pingback, webmention=webmention)
-    soup = soup_of(body, charset)
-    base = base_url(soup, url)
-    for element in soup.find_all(["link", "a"], rel=True, href=True):
-        rels = element.get("rel") or []
-        rels = rels.split() if isinstance(rels, str) else [r.lower() for r in rels]
-        href = urljoin(base, str(element["href"]).strip())
-        if webmention is None and "webmention" in rels:
-            webmention = href
-        if pingback is None and "pingback" in rels and element.name == "link":
-            pingback = href
-    return Endpoints(pingback=pingback, webmention=webmention)

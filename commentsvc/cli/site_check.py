@@ -48,8 +48,8 @@ def _verdict(kind: str, found: str | None, expected: str) -> bool:
 def check(url: str) -> None:
     """Check that the page at URL advertises pingback and webmention endpoints."""
     # The fetcher lives with the workers (the one place that fetches URLs we are given).
+    from workers.discovery import discover_endpoints
     from workers.fetch import FetchError, FetchPolicy, fetch
-    from workers.parse import discover_endpoints
 
     try:
         page = normalise_url(url)

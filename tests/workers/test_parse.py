@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from workers.parse import discover_endpoints, read_document
+from workers.discovery import discover_endpoints
+from workers.parse import read_document
 
 TARGET = "https://blog.example.org/2026/post"
 SOURCE = "https://other.example/notes/1"
