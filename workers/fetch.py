@@ -13,10 +13,8 @@ refused address through (tests allow loopback with it).
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import socket
-import threading
 import time
 import zlib
 from collections.abc import Callable, Sequence
@@ -26,14 +24,9 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
-from urllib3.util import connection as urllib3_connection
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+from workers.addresses import IPNetwork, is_allowed, literal_address, refusal
+from workers.pinning import Deadline, PinnedAdapter
 
 VERSION = "0.1"
 MAX_REDIRECTS = 5
@@ -43,7 +36,6 @@ ACCEPTED_TYPES = frozenset(
     {"text/html", "application/xhtml+xml", "text/plain", "application/json", "application/xml"}
 )
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
-NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")
 
 
 class FetchError(Exception):
@@ -115,79 +107,10 @@ class FetchResult:
     redirects: tuple[str, ...] = ()
 
 
-# ---------------------------------------------------------------- addresses
-
-
 def resolve(host: str, port: int) -> list[str]:
     """The addresses DNS gives for ``host`` (tests replace this: DNS cannot run here)."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return [str(info[4][0]) for info in infos]
-
-
-def literal_address(host: str) -> IPAddress | None:
-    """The address a host spells directly, in any form a C resolver would accept.
-
-    ``2130706433``, ``0177.0.0.1``, ``0x7f.1`` and ``127.1`` all mean 127.0.0.1 to
-    ``inet_aton``; reading them the same way here means no spelling slips past the check.
-    """
-    bare = host.strip("[]").split("%", 1)[0]
-    try:
-        return ipaddress.ip_address(bare)
-    except ValueError:
-        pass
-    if bare and all(c in "0123456789abcdefxABCDEFX." for c in bare) and bare[0].isdigit():
-        try:
-            return ipaddress.IPv4Address(socket.inet_aton(bare))
-        except OSError:
-            return None
-    return None
-
-
-def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    if address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    if address.sixtofour is not None:
-        return address.sixtofour
-    if address.teredo is not None:
-        return address.teredo[1]
-    if address in NAT64_PREFIX:
-        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    packed = address.packed
-    if packed[:12] == bytes(12) and int(address) > 1:  # deprecated IPv4-compatible ::a.b.c.d
-        return ipaddress.IPv4Address(packed[12:])
-    return None
-
-
-def refusal(address: IPAddress, allow: Sequence[IPNetwork] = ()) -> str | None:
-    """Why ``address`` may not be fetched, or None when it may."""
-    if any(address.version == net.version and address in net for net in allow):
-        return None
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = _embedded_ipv4(address)
-        if embedded is not None:
-            inner = refusal(embedded, allow)
-            return f"it embeds {embedded}, and {inner}" if inner else None
-    checks = (
-        ("is_unspecified", "unspecified"),
-        ("is_loopback", "loopback"),
-        ("is_link_local", "link-local"),
-        ("is_multicast", "multicast"),
-        ("is_private", "private"),
-        ("is_reserved", "reserved"),
-    )
-    for attribute, name in checks:
-        if getattr(address, attribute):
-            return f"{address} is a {name} address"
-    if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
-        return f"{address} is a site-local address"
-    if not address.is_global:
-        return f"{address} is not a public address"
-    return None
-
-
-def _is_allowed(address: str, allow: Sequence[IPNetwork]) -> bool:
-    ip = ipaddress.ip_address(address)
-    return any(ip.version == net.version and ip in net for net in allow)
 
 
 def checked_address(host: str, port: int, allow: Sequence[IPNetwork]) -> str:
@@ -217,98 +140,6 @@ def checked_address(host: str, port: int, allow: Sequence[IPNetwork]) -> str:
     return str(candidates[0])
 
 
-# ---------------------------------------------------------------- pinned connections
-
-
-class _Deadline:
-    """One clock for a whole fetch; sockets opened under it are shut when it passes."""
-
-    def __init__(self, seconds: float) -> None:
-        self.expires = time.monotonic() + seconds
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def remaining(self) -> float:
-        left = self.expires - time.monotonic()
-        if left <= 0:
-            raise TransientFetchError("The source took too long to answer.")
-        return left
-
-    def watch(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._sockets.append(sock)
-
-    def _expire(self) -> None:
-        with self._lock:
-            for sock in self._sockets:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-
-    def cancel(self) -> None:
-        self._timer.cancel()
-
-
-class _PinnedMixin:
-    """Connect to the checked address; ``host`` stays the name (Host header, SNI, cert)."""
-
-    def __init__(self, *args: Any, pinned_address: str, deadline: _Deadline, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self._pinned_address = pinned_address
-        self._deadline = deadline
-
-    def _new_conn(self) -> socket.socket:
-        timeout = min(self.timeout, self._deadline.remaining())  # type: ignore[attr-defined]
-        try:
-            sock = urllib3_connection.create_connection(
-                (self._pinned_address, self.port),  # type: ignore[attr-defined]
-                timeout,
-                socket_options=self.socket_options,  # type: ignore[attr-defined]
-            )
-        except TimeoutError as error:
-            raise ConnectTimeoutError(self, f"connect to {self.host} timed out") from error  # type: ignore[attr-defined]
-        except OSError as error:
-            raise NewConnectionError(self, f"cannot connect: {error}") from error
-        self._deadline.watch(sock)
-        return sock
-
-
-class _PinnedHTTPConnection(_PinnedMixin, HTTPConnection):
-    pass
-
-
-class _PinnedHTTPSConnection(_PinnedMixin, HTTPSConnection):
-    pass
-
-
-class _PinnedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _PinnedHTTPConnection
-
-
-class _PinnedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _PinnedHTTPSConnection
-
-
-class _PinnedAdapter(HTTPAdapter):
-    """A transport adapter whose only pool connects to one checked address."""
-
-    def __init__(self, scheme: str, host: str, port: int, address: str, deadline: _Deadline):
-        super().__init__(max_retries=0)
-        pool_class = _PinnedHTTPSPool if scheme == "https" else _PinnedHTTPPool
-        self._pool = pool_class(
-            host, port, maxsize=1, pinned_address=address, deadline=deadline, retries=False
-        )
-
-    def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
-        return self._pool
-
-    def close(self) -> None:
-        self._pool.close()
-        super().close()
-
-
 # ---------------------------------------------------------------- the fetch
 
 
@@ -319,7 +150,7 @@ def fetch(url: str, policy: FetchPolicy | None = None) -> FetchResult:
     only for 410 (a deletion the caller acts on), the rest raise.
     """
     policy = policy or FetchPolicy()
-    deadline = _Deadline(policy.timeout)
+    deadline = Deadline(policy.timeout)
     hops: list[str] = []
     try:
         for _ in range(MAX_REDIRECTS + 1):
@@ -353,15 +184,15 @@ def _target(url: str) -> tuple[str, str, int]:
     return scheme, parts.hostname, port or (443 if scheme == "https" else 80)
 
 
-def _hop(url: str, policy: FetchPolicy, deadline: _Deadline):
+def _hop(url: str, policy: FetchPolicy, deadline: Deadline):
     scheme, host, port = _target(url)
     address = checked_address(host, port, policy.allow_networks)
-    if port not in policy.ports and not _is_allowed(address, policy.allow_networks):
+    if port not in policy.ports and not is_allowed(address, policy.allow_networks):
         # Arbitrary ports would let senders probe services through us (CVE-2013-0235).
         raise RefusedAddress(f"Refused to fetch from port {port}: only web ports are fetched.")
     session = requests.Session()
     session.trust_env = False  # a proxy from the environment would bypass the pinning
-    adapter = _PinnedAdapter(scheme, host, port, address, deadline)
+    adapter = PinnedAdapter(scheme, host, port, address, deadline)
     session.mount(f"{scheme}://", adapter)
     headers = {
         "User-Agent": policy.user_agent,
@@ -393,7 +224,7 @@ def _hop(url: str, policy: FetchPolicy, deadline: _Deadline):
         raise TransientFetchError("The source could not be reached.") from error
 
 
-def _answer(url: str, response: requests.Response, policy: FetchPolicy, deadline: _Deadline):
+def _answer(url: str, response: requests.Response, policy: FetchPolicy, deadline: Deadline):
     status = response.status_code
     if status in {301, 302, 303, 307, 308}:
         location = response.headers.get("Location")
@@ -458,7 +289,7 @@ def _decoder(encoding: str) -> Callable[[bytes, int], bytes] | None:
 
 
 def _read_body(
-    response: requests.Response, max_bytes: int, deadline: _Deadline
+    response: requests.Response, max_bytes: int, deadline: Deadline
 ) -> tuple[bytes, bool]:
     """Read at most ``max_bytes`` decompressed bytes before the deadline; report a cut."""
     decode = _decoder(response.headers.get("Content-Encoding", ""))

@@ -11,14 +11,14 @@ import pytest
 from werkzeug.wrappers import Response
 
 from workers import fetch as fetch_module
+from workers import pinning
+from workers.addresses import literal_address, refusal
 from workers.fetch import (
     FetchPolicy,
     PermanentFetchError,
     RefusedAddress,
     TransientFetchError,
     fetch,
-    literal_address,
-    refusal,
 )
 
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"),)
@@ -34,7 +34,7 @@ def no_connections(monkeypatch):
         raise AssertionError("the fetcher connected although the address is refused")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(fetch_module.urllib3_connection, "create_connection", refuse)
+    monkeypatch.setattr(pinning.urllib3_connection, "create_connection", refuse)
 
 
 def test_fetch_reads_html_and_sends_an_honest_user_agent(pages):
