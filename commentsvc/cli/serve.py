@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
+from commentsvc.jobs import start_in_process_sweeper
 from commentsvc.logs import configure_logging
 
 
@@ -27,5 +28,6 @@ def serve(host: str, port: int) -> None:
     """Run the web app with the development server."""
     configure_logging()
     upgrade_embedded_database()
+    start_in_process_sweeper(current_app._get_current_object())  # no-op when workers sweep
     # Flask ignores app.run() inside its own CLI, so start werkzeug's server directly.
     run_simple(host, port, current_app._get_current_object(), threaded=True)
