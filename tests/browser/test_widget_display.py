@@ -110,7 +110,7 @@ def test_long_threads_load_progressively(page, demo: Demo) -> None:
     more.click()
     shadow(page, ".cs-list > .cs-c", has_text="number 5").wait_for()
     assert more.is_hidden()
-    texts = shadow(page, ".cs-list > .cs-c .cs-b").all_inner_texts()
+    texts = shadow(page, ".cs-list > .cs-c .cs-b").all_text_contents()
     assert texts == [f"Comment number {n}" for n in range(1, 6)]
 
 

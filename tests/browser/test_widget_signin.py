@@ -45,9 +45,9 @@ def test_sign_in_popup_hands_the_widget_a_token_it_uses_and_forgets(page, demo: 
     page.evaluate(FORGED)  # the host page's own message: wrong origin and source, ignored
     popup.get_by_label("Email").fill("ann@example.org")
     popup.get_by_label("Password").fill(PASSWORD)
-    popup.get_by_role("button", name="Sign in").click()
+    with popup.expect_event("close", timeout=10_000):  # listening before it can happen
+        popup.get_by_role("button", name="Sign in").click()
     shadow(page, ".cs-who", has_text="Signed in as Ann Account.").wait_for()
-    assert popup.is_closed() or popup.wait_for_event("close", timeout=5000) is not None
     assert shadow(page, "input[name=name]").count() == 0  # no guest fields when signed in
     key = f"commentsvc:token:{demo.service}"
     token = page.evaluate(f"JSON.parse(localStorage.getItem('{key}')).token")
@@ -57,7 +57,7 @@ def test_sign_in_popup_hands_the_widget_a_token_it_uses_and_forgets(page, demo: 
     shadow(page, "form.cs-form button[type=submit]").click()
     comment = shadow(page, ".cs-list > .cs-c", has_text="Signed-in comment")
     comment.wait_for()
-    assert comment.locator(".cs-n").inner_text() == "Ann Account"
+    assert comment.locator(".cs-n").text_content() == "Ann Account"
     assert authorised == [f"Bearer {token}"]
 
     page.reload()

@@ -31,9 +31,9 @@ def test_guest_comment_and_reply_appear_without_reload(page, demo: Demo) -> None
     write_comment(page, "First! **Nice** post.", name="Ann")
     comment = shadow(page, ".cs-list > .cs-c").first
     comment.locator(".cs-b strong", has_text="Nice").wait_for()
-    assert comment.locator(".cs-n").first.inner_text() == "Ann"
+    assert comment.locator(".cs-n").first.text_content() == "Ann"
     time = comment.locator("time").first
-    assert time.inner_text() == "now" and time.get_attribute("datetime").endswith("Z")
+    assert time.text_content() == "now" and time.get_attribute("datetime").endswith("Z")
     assert time.get_attribute("title")  # the exact time, on hover
     avatar = comment.locator("img.cs-av").first.get_attribute("src")
     assert avatar.startswith(f"{demo.service}/avatar/")  # an identicon, no third party
@@ -43,7 +43,7 @@ def test_guest_comment_and_reply_appear_without_reload(page, demo: Demo) -> None
     reply_form.locator("button[type=submit]").click()
     comment.locator(".cs-r .cs-b", has_text="Replying to myself.").wait_for()
     assert heading.inner_text() == "2 responses"
-    assert shadow(page, "[role=status]").inner_text() in {"", "Your comment was published."}
+    assert shadow(page, "[role=status]").text_content() in {"", "Your comment was published."}
     page.reload()
     shadow(page, ".cs-list > .cs-c .cs-r .cs-c").wait_for()
     assert page.console_errors == []
