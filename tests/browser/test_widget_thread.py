@@ -59,7 +59,7 @@ def test_threaded_conversation_screenshots_light_and_dark(
         page.goto(demo.page())
         shadow(page, ".cs-ms .cs-mn").wait_for()
         shadow(page, ".cs-flat .cs-b").filter(has_text="depth 5").wait_for()
-        page.locator("#comments").screenshot(path=artifacts_dir / f"widget-thread-{scheme}.png")
+        page.screenshot(path=artifacts_dir / f"demo-post-thread-{scheme}.png", full_page=True)
         theme = page.evaluate(
             "document.querySelector('#comments').shadowRoot.querySelector('.cs').dataset.theme"
         )
