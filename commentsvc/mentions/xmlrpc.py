@@ -12,6 +12,7 @@ from defusedxml.ElementTree import ParseError
 from defusedxml.ElementTree import fromstring as safe_fromstring
 
 PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 MAX_BODY = 64 * 1024
@@ -40,7 +41,9 @@ def parse_call(body: bytes) -> tuple[str, tuple[Any, ...]]:
         params, method = xmlrpc.client.loads(body, use_builtin_types=True)
     except (ExpatError, ValueError, TypeError, IndexError, KeyError, OverflowError) as error:
         raise RpcFault(PARSE_ERROR, "Parse error: malformed XML-RPC.") from error
-    except xmlrpc.client.ResponseError as error:
+    except xmlrpc.client.Fault as error:  # a response's <fault> inside a methodCall
+        raise RpcFault(INVALID_REQUEST, "Invalid request: a fault is not a call.") from error
+    except xmlrpc.client.Error as error:  # the decoder's own errors, whatever their kind
         raise RpcFault(PARSE_ERROR, "Parse error: malformed XML-RPC.") from error
     if not isinstance(method, str) or not method:
         raise RpcFault(PARSE_ERROR, "Parse error: no method name.")
