@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
+
 from workers.discovery import discover_endpoints
 from workers.parse import read_document
 
@@ -82,6 +84,17 @@ def test_h_entry_reply_with_author_card_and_published_time():
     assert reading.author.url == "https://ann.example/"
     assert reading.author.photo == "https://ann.example/me.jpg"
     assert reading.published_at == datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "published", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "tomorrow"]
+)
+def test_published_time_out_of_range_or_garbage_is_left_out(published):
+    html = f"""<article class="h-entry"><a class="u-in-reply-to" href="{TARGET}">re</a>
+      <time class="dt-published" datetime="{published}">then</time></article>"""
+    reading = read(html)
+    assert reading.has_link and reading.type == "reply"
+    assert reading.published_at is None
 
 
 def test_like_and_repost_types():
