@@ -283,6 +283,10 @@
 
     theme();
     dark.addEventListener("change", theme);
+    setInterval(() => {
+      for (const time of relative ? wrap.querySelectorAll("time") : [])
+        time.textContent = since(new Date(time.dateTime), relative); // "now" ages into "2 minutes ago"
+    }, 60000);
     try {
       // A constructed sheet is shared by every widget and passes a host page's strict CSP
       // (style-src without 'unsafe-inline'), which would block a <style> element.

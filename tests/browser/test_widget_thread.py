@@ -65,3 +65,13 @@ def test_threaded_conversation_screenshots_light_and_dark(
         )
         assert theme == scheme
         context.close()
+
+
+def test_relative_times_age_while_the_page_stays_open(page, demo: Demo) -> None:
+    page.clock.install()
+    demo.post("Posted just now")
+    page.goto(demo.page())
+    time = shadow(page, ".cs-c time").first
+    time.filter(has_text="now").wait_for()
+    page.clock.fast_forward("03:00")
+    time.filter(has_text="3 minutes ago").wait_for()
