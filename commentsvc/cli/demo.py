@@ -122,13 +122,23 @@ def demo(port: int, blog_port: int | None) -> None:
     """Run the service and a sample blog that embeds it (no configuration needed)."""
     from commentsvc import create_app
     from commentsvc.cli.serve import upgrade_embedded_database
+    from commentsvc.jobs import start_in_process_sweeper
     from commentsvc.logs import configure_logging
 
     configure_logging()
     blog_port = blog_port or port + 1
     service_url = f"http://{HOST}:{port}"
     # The embedded default whatever the environment says: SQLite, in-process jobs, no Redis.
-    app = create_app({"DATABASE_URL": None, "REDIS_URL": None})
+    # Everything listens on loopback, and so do the pages that send the demo pingbacks: the
+    # fetcher may reach loopback here (it never may by default).
+    app = create_app(
+        {
+            "DATABASE_URL": None,
+            "REDIS_URL": None,
+            "PUBLIC_URL": service_url,
+            "FETCH_ALLOW_NETWORKS": ["127.0.0.0/8", "::1/128"],
+        }
+    )
     with app.app_context():
         upgrade_embedded_database()
         ensure_demo_site(blog_origins(blog_port))
@@ -138,6 +148,7 @@ def demo(port: int, blog_port: int | None) -> None:
     threads = [threading.Thread(target=server.serve_forever, daemon=True) for server in servers]
     for thread in threads:
         thread.start()
+    start_in_process_sweeper(app)
     click.echo(
         f"\ncommentsvc demo is running (Ctrl-C stops it)\n"
         f"  open the sample blog:  http://{HOST}:{blog_port}/\n"

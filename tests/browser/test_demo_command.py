@@ -114,3 +114,34 @@ def test_demo_serves_a_blog_where_a_guest_comment_appears(
     assert (tmp_path / "instance" / "commentsvc.sqlite3").exists()
     demo.process.send_signal(signal.SIGINT)
     assert demo.process.wait(10) == 0
+
+
+def test_a_pingback_sent_to_the_demo_shows_in_its_thread(running_demo: Running, httpserver) -> None:
+    """The acceptance of the pingback issue: stdlib xmlrpc.client to `commentsvc demo`."""
+    import xmlrpc.client
+
+    import requests
+
+    demo = running_demo
+    target = f"{demo.blog}/posts/hello-world/"
+    page = (
+        '<html><head><title>A post that links</title></head><body><article class="h-entry">'
+        f'<p>I enjoyed <a href="{target}">this demo post</a> very much.</p></article></body></html>'
+    )
+    httpserver.expect_request("/linking-post").respond_with_data(page, content_type="text/html")
+    source = httpserver.url_for("/linking-post")
+    answer = xmlrpc.client.ServerProxy(f"{demo.service}/pingback/demo").pingback.ping(
+        source, target
+    )
+    assert isinstance(answer, str)
+    deadline = time.monotonic() + 15
+    mentions: list = []
+    while time.monotonic() < deadline and not mentions:
+        thread = requests.get(
+            f"{demo.service}/api/sites/demo/thread", params={"url": target}, timeout=5
+        ).json()
+        mentions = thread["mentions"]
+        time.sleep(0.2)
+    assert [(m["kind"], m["source"], m["title"]) for m in mentions] == [
+        ("pingback", source, "A post that links")
+    ]
