@@ -1,9 +1,12 @@
 """The verify job: fetch a mention's source, check it links to the target, record what it says.
 
 Idempotent: it re-reads the mention and does nothing unless a check is pending, so a
-duplicate, a retry after a crash and the sweep's re-enqueue are all harmless. Transient
-failures raise (the queue retries with back-off) until ``MENTION_MAX_ATTEMPTS``; then the
-mention is rejected as unreachable.
+duplicate, a retry after a crash and the sweep's re-enqueue are all harmless. A check ends
+only if no new check was requested while it ran (``check_seq``); otherwise what it found is
+dropped and the source is checked again, so a webmention re-sent mid-check is never lost.
+Failures raise (the queue retries with back-off) until ``MENTION_MAX_ATTEMPTS``; then the
+mention is rejected: unreachable for a transient fetch failure, an internal error for any
+other exception (logged with its traceback), so no check stays pending forever.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from commentsvc.models import Mention
 from commentsvc.models.mention import Rejection
 from commentsvc.services.mentions import (
     Found,
+    end_check,
     mark_attempt_failed,
     mark_rejected,
     mark_verified,
@@ -27,27 +31,45 @@ from workers.runtime import job
 
 log = logging.getLogger(__name__)
 
+# Checks in one job when re-sends keep arriving mid-check; past that the mention stays
+# pending and the sweep queues it again (re-sends are rate limited per source host anyway).
+MAX_ROUNDS = 5
+INTERNAL_ERROR = "internal error while checking"
+
 
 @job
 def verify_mention(mention_id: int) -> str:
     """Check mention ``mention_id``; returns its verification state afterwards."""
-    mention = db.session.get(Mention, mention_id)
-    if mention is None:
-        return "missing"
-    if not mention.is_check_pending:
-        return mention.verification.value
+    for _ in range(MAX_ROUNDS):
+        mention = db.session.get(Mention, mention_id, populate_existing=True)
+        if mention is None:
+            return "missing"
+        if not mention.is_check_pending:
+            return mention.verification.value
+        seen_seq = mention.check_seq
+        try:
+            _check(mention)
+        except TransientFetchError as error:
+            return _failed(mention_id, seen_seq, Rejection.UNREACHABLE, error.reason, error)
+        except Exception as error:
+            log.exception("mention %s: the check failed", mention_id)
+            return _failed(mention_id, seen_seq, Rejection.INTERNAL, INTERNAL_ERROR, error)
+        if end_check(mention, seen_seq):
+            db.session.commit()
+            log.info("mention %s: %s", mention_id, mention.verification.value)
+        else:
+            db.session.rollback()  # re-sent while checking: what was found is out of date
+            log.info("mention %s: re-sent during its check; checking again", mention_id)
+    return "pending"
+
+
+def _check(mention: Mention) -> None:
     try:
         result = fetch(mention.source, FetchPolicy.from_config(current_app.config))
-    except TransientFetchError as error:
-        return _transient(mention, error.reason)
     except PermanentFetchError as error:
         mark_rejected(mention, Rejection.UNREACHABLE, error.reason)
-        db.session.commit()
-        return mention.verification.value
+        return
     _apply(mention, result)
-    db.session.commit()
-    log.info("mention %s: %s", mention_id, mention.verification.value)
-    return mention.verification.value
 
 
 def _apply(mention: Mention, result: FetchResult) -> None:
@@ -76,12 +98,22 @@ def _apply(mention: Mention, result: FetchResult) -> None:
         mark_verified(mention, found)
 
 
-def _transient(mention: Mention, reason: str) -> str:
+def _failed(mention_id: int, seen_seq: int, code: Rejection, reason: str, error: Exception) -> str:
+    """Count a failed attempt and raise for a retry; on the last attempt, end the check."""
+    db.session.rollback()  # nothing half-applied survives; start from the stored mention
+    mention = db.session.get(Mention, mention_id, populate_existing=True)
+    if mention is None:
+        return "missing"
     limit = int(current_app.config["MENTION_MAX_ATTEMPTS"])
-    if mention.attempts + 1 >= limit:
-        mark_rejected(mention, Rejection.UNREACHABLE, f"{reason} Gave up after {limit} attempts.")
-        db.session.commit()
-        return mention.verification.value
+    if mention.attempts + 1 >= limit and mention.check_seq == seen_seq:
+        mark_rejected(mention, code, f"{reason} Gave up after {limit} attempts.")
+        if end_check(mention, seen_seq):
+            db.session.commit()
+            return mention.verification.value
+        db.session.rollback()
+        mention = db.session.get(Mention, mention_id, populate_existing=True)
+        if mention is None:
+            return "missing"
     mark_attempt_failed(mention, reason)
     db.session.commit()
-    raise TransientFetchError(reason)
+    raise error

@@ -46,6 +46,7 @@ class Rejection(StrEnum):
     UNREACHABLE = "unreachable"  # no usable answer from the source (refused, 4xx, timeouts)
     NO_LINK = "no-link"  # the source was read and does not link to the target
     GONE = "gone"  # the source answered 410 or says so in a meta tag
+    INTERNAL = "internal-error"  # the check itself failed on every attempt (a bug, logged)
 
 
 class Mention(db.Model):
@@ -84,6 +85,9 @@ class Mention(db.Model):
     # A sender asked for a (re-)check the worker has not finished; the verification result
     # above stays as it was meanwhile, so a re-sent webmention never hides a shown response.
     is_check_pending: Mapped[bool] = mapped_column(default=True)
+    # Bumped by every request for a check: a check ends (clears is_check_pending) only if no
+    # new request came while it ran, so a webmention re-sent mid-check is checked again.
+    check_seq: Mapped[int] = mapped_column(default=1, server_default="1")
     attempts: Mapped[int] = mapped_column(default=0)
     ip_hash: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

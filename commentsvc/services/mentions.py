@@ -103,13 +103,6 @@ def check_claim(site: Site, source: str, target: str) -> Claim:
     return Claim(source=source_url, target=target_url, target_key=key)
 
 
-def find_mention(site: Site, claim: Claim) -> Mention | None:
-    thread = get_or_create_thread(site, claim.target_key)
-    return db.session.scalar(
-        sa.select(Mention).where(Mention.thread_id == thread.id, Mention.source == claim.source)
-    )
-
-
 def record_mention(site: Site, claim: Claim, kind: MentionKind, ip_hash: str | None) -> Recorded:
     """Store the claim (or ask the existing mention to be checked again); flush only.
 
@@ -142,15 +135,36 @@ def record_mention(site: Site, claim: Claim, kind: MentionKind, ip_hash: str | N
 
 
 def request_check(mention: Mention) -> None:
-    """Mark a (re-)check wanted; what the thread shows stays until the worker decides."""
+    """Mark a (re-)check wanted; what the thread shows stays until the worker decides.
+
+    ``check_seq`` is bumped in SQL (not read-modify-write), so a check already running
+    learns of this request when it tries to end (:func:`end_check`).
+    """
     mention.is_check_pending = True
+    mention.check_seq = Mention.check_seq + 1
     mention.attempts = 0
     mention.updated_at = utcnow()
     db.session.flush()
 
 
+def end_check(mention: Mention, seen_seq: int) -> bool:
+    """End the check that started at ``seen_seq``; flush only.
+
+    False (nothing cleared) when a new check was requested meanwhile: the caller rolls back
+    what it found, which described the source as it was before, and checks again.
+    """
+    db.session.flush()
+    result = db.session.execute(
+        sa.update(Mention)
+        .where(Mention.id == mention.id, Mention.check_seq == seen_seq)
+        .values(is_check_pending=False)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(mention, ["is_check_pending"])
+    return result.rowcount == 1
+
+
 def _finish(mention: Mention) -> None:
-    mention.is_check_pending = False
     mention.attempts += 1
     mention.updated_at = utcnow()
 

@@ -3,6 +3,7 @@ duplicate requests collapsing into one job, in-process and on RQ."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -15,6 +16,7 @@ from commentsvc.models import Mention, MentionKind, Verification
 from commentsvc.services.mentions import check_claim, record_mention
 from tests.mentions.helpers import TARGET
 from tests.workers.pages import link_page
+from workers.mentions import verify_mention
 
 
 def wait_for(predicate, seconds: float = 10.0) -> None:
@@ -99,3 +101,72 @@ def test_rq_rescue_requeues_a_job_lost_from_the_queue(app, redis_url):
     assert rq_queue.get_job_ids() == []  # an ordinary request trusts the job's state
     jobs.enqueue("workers.mentions.verify_mention", 42, job_id="verify-mention-42", is_rescue=True)
     assert rq_queue.get_job_ids() == ["verify-mention-42"]
+
+
+def test_webmention_resent_during_its_check_is_checked_again(app, client, site, pages):
+    """The re-send's enqueue collapses into the running job; that job must not end the check
+    with what it read before the re-send."""
+    app.config.update(JOBS_IN_PROCESS_WORKERS=1)
+    fetching, release = threading.Event(), threading.Event()
+    titles = iter(["Before the edit", "After the edit"])
+
+    def page(_request):
+        title = next(titles)
+        if title == "Before the edit":
+            fetching.set()
+            release.wait(30)
+        return Response(link_page(TARGET, title=title), content_type="text/html")
+
+    source = pages.handle("/post", page)
+    assert (
+        client.post("/webmention/blog", data={"source": source, "target": TARGET}).status_code
+        == 201
+    )
+    assert fetching.wait(10)
+    assert (
+        client.post("/webmention/blog", data={"source": source, "target": TARGET}).status_code
+        == 201
+    )
+    release.set()
+    wait_for(lambda: not db.session.scalars(sa.select(Mention)).one().is_check_pending)
+    mention = db.session.scalars(sa.select(Mention)).one()
+    assert mention.title == "After the edit"
+    assert mention.verification == Verification.VERIFIED
+    assert pages.hits("/post") == 2
+
+
+def test_unexpected_error_ends_the_check_on_the_last_attempt(app, client, site, pages, caplog,
+                                                             monkeypatch):  # fmt: skip
+    app.config.update(MENTION_MAX_ATTEMPTS=2)
+
+    def broken(*_args):
+        raise RuntimeError("a bug in the parser")
+
+    monkeypatch.setattr("workers.mentions.read_document", broken)
+    source = pages.html("/p", link_page(TARGET))
+    response = client.post("/webmention/blog", data={"source": source, "target": TARGET})
+    assert response.status_code == 201
+    db.session.expire_all()  # the job ran in a session of its own
+    mention = db.session.scalars(sa.select(Mention)).one()
+    assert mention.is_check_pending and mention.attempts == 1  # the first attempt: retried
+    assert any(r.exc_info and "a bug in the parser" in r.getMessage() + str(r.exc_info[1])
+               for r in caplog.records)  # fmt: skip
+    assert verify_mention(mention.id) == "rejected"  # the retry (queue or sweep) is the last
+    db.session.expire_all()
+    mention = db.session.scalars(sa.select(Mention)).one()
+    assert not mention.is_check_pending
+    assert mention.verification == Verification.REJECTED
+    assert mention.rejection_code == "internal-error"
+    assert mention.rejection_reason.startswith("internal error while checking")
+
+
+def test_source_with_a_published_time_out_of_range_is_verified(client, site, pages):
+    extra = '<time class="dt-published" datetime="0001-01-01T00:00:00+05:00">long ago</time>'
+    source = pages.html("/old", link_page(TARGET, extra=extra))
+    assert (
+        client.post("/webmention/blog", data={"source": source, "target": TARGET}).status_code
+        == 201
+    )
+    mention = db.session.scalars(sa.select(Mention)).one()
+    assert mention.verification == Verification.VERIFIED and not mention.is_check_pending
+    assert mention.published_at is None
