@@ -20,6 +20,7 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_POST": "5 per minute;30 per hour",
     "RATELIMIT_POST_PER_IP": "20 per minute;200 per hour",
+    "RATELIMIT_PREVIEW": "60 per minute",
     "FETCH_ALLOW_NETWORKS": [],
     "FETCH_TIMEOUT_SECONDS": 10.0,
     "FETCH_MAX_BYTES": 1_000_000,

@@ -226,24 +226,6 @@
     return format.format(0, "second");
   }
 
-  /* Client-side preview: a tiny, text-only-safe subset (paragraphs, breaks, **, *, `). */
-  function preview(source) {
-    const out = document.createDocumentFragment();
-    for (const block of source.trim().split(/\n\s*\n/)) {
-      if (!block) continue;
-      const p = h("p");
-      for (const part of block.split(/(\*\*[^*]+\*\*|\*[^*]+\*|`[^`]+`|\n)/)) {
-        if (part === "\n") p.append(h("br"));
-        else if (/^\*\*.+\*\*$/.test(part)) p.append(h("strong", { text: part.slice(2, -2) }));
-        else if (/^\*.+\*$/.test(part)) p.append(h("em", { text: part.slice(1, -1) }));
-        else if (/^`.+`$/.test(part)) p.append(h("code", { text: part.slice(1, -1) }));
-        else p.append(part);
-      }
-      out.append(p);
-    }
-    return out;
-  }
-
   function mount(host, opts) {
     const site = opts.site;
     const canonical = document.querySelector("link[rel=canonical]");
@@ -571,11 +553,21 @@
       const error = h("p", { cls: "cs-err", role: "alert" });
       const body = input("body", { rows: parent || entry ? 3 : 4 });
       const pane = h("div", { cls: "cs-b cs-pv", hidden: true });
-      const toggle = button(t("preview"), () => {
+      const toggle = button(t("preview"), async () => {
         pane.hidden = !pane.hidden;
         body.hidden = !pane.hidden;
         toggle.textContent = t(pane.hidden ? "preview" : "write"); // the label says the state
-        pane.replaceChildren(body.value.trim() ? preview(body.value) : t("nothing"));
+        if (pane.hidden) return;
+        pane.replaceChildren(t(body.value.trim() ? "rendering" : "nothing"));
+        if (!body.value.trim()) return;
+        try {
+          // The server renders it, so the preview is exactly what posting will store.
+          const path = "api/sites/" + enc(site) + "/preview";
+          const { data } = await api("POST", path, { body: body.value }, {}, false);
+          pane.replaceChildren(clean(data.html));
+        } catch (e) {
+          pane.replaceChildren(e.network ? t("network") : e.message);
+        }
       });
       const submit = h("button", {
         type: "submit",

@@ -124,6 +124,23 @@ def create_comment(site_name: str) -> tuple[dict[str, Any], int]:
     return document, 201 if is_visible else 202
 
 
+def _preview_limit() -> str:
+    return current_app.config["RATELIMIT_PREVIEW"]
+
+
+@bp.post("/sites/<site_name>/preview")
+@limiter.limit(_preview_limit, key_func=client_ip)
+def preview_comment(site_name: str) -> dict[str, str]:
+    """The HTML a body would be stored as: the preview shows exactly what posting will."""
+    data = json_object(request)
+    get_site(site_name)
+    source = field(data, "body", str, required=True)
+    limit = current_app.config["MAX_COMMENT_LENGTH"]
+    if len(source) > limit:
+        raise InvalidInput(f"A comment has at most {limit} characters.", field="body")
+    return {"html": render_markdown(source)}
+
+
 def _edit_token() -> str | None:
     return request.headers.get("X-Edit-Token") or None
 

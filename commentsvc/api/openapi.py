@@ -266,6 +266,27 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/api/sites/{site_name}/preview": {
+        "post": {
+            "summary": "Render a body as posting would store it (the widget's preview)",
+            "parameters": [SITE_PARAMETER],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("CommentEdit")}},
+            },
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "required": ["html"],
+                        "properties": {"html": {"type": "string"}},
+                    },
+                    "The sanitised HTML.",
+                ),
+                **_problems(400, 404, 413, 415, 429),
+            },
+        }
+    },
     "/api/comments/{comment_id}": {
         "patch": {
             "summary": "Edit one's own comment within the site's edit window",

@@ -143,3 +143,11 @@ def test_banned_ip_is_refused_with_a_clear_message(post, app, site) -> None:
     response = post("x")
     assert response.status_code == 403 and response.json["code"] == "banned"
     assert "blocked" in response.json["detail"]
+
+
+def test_preview_renders_as_posting_would_and_stores_nothing(client, site, app) -> None:
+    response = client.post("/api/sites/blog/preview", json={"body": "*hi* <script>x</script>"})
+    assert response.json == {"html": "<p><em>hi</em> &lt;script&gt;x&lt;/script&gt;</p>"}
+    assert db.session.query(Comment).count() == 0
+    assert client.post("/api/sites/blog/preview", json={"body": ""}).status_code == 400
+    assert client.post("/api/sites/nope/preview", json={"body": "x"}).status_code == 404

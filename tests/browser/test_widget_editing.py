@@ -150,15 +150,18 @@ def test_keyboard_alone_posts_a_comment_and_a_reply(page, demo: Demo) -> None:
     assert shadow(page, ".cs-count").inner_text() == "2 responses"
 
 
-def test_preview_renders_a_safe_subset_and_never_markup(page, demo: Demo) -> None:
+def test_preview_shows_what_posting_will_store_and_never_markup(page, demo: Demo) -> None:
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.goto(demo.page())
     form = shadow(page, "form.cs-form")
-    form.locator("textarea").fill("**bold** and `code`\n\n<img src=x onerror=alert(1)>")
+    form.locator("textarea").fill(
+        "**bold** and `code`, [a link](https://example.org)\n\n<img src=x onerror=alert(1)>"
+    )
     form.get_by_role("button", name="Preview").click()
     pane = form.locator(".cs-pv")
     assert pane.locator("strong").inner_text() == "bold"
+    assert pane.locator("a").get_attribute("rel") == "nofollow ugc noopener"
     assert pane.locator("code").inner_text() == "code"
     assert pane.locator("img").count() == 0
     assert "<img src=x onerror=alert(1)>" in pane.inner_text()
