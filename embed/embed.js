@@ -413,6 +413,7 @@
       const parent = c.depth > INDENT_CAP && byId.get(c.parent);
       const mine = own[c.id];
       const created = new Date(c.created);
+      const via = (state.site.providers || []).find((p) => p.id === author.provider);
       const foot = h("footer", { cls: "cs-ft" });
       const node = h(
         "article",
@@ -433,6 +434,13 @@
           author.url && isHttp(author.url) && !gone
             ? h("a", { cls: "cs-n", href: author.url, rel: "nofollow ugc noopener", text: name })
             : h("span", { cls: "cs-n", text: name }),
+          author.provider &&
+            !gone &&
+            h("span", {
+              cls: "cs-pend",
+              title: t("via", { name: via ? via.name : author.provider }),
+              text: via ? via.name : author.provider,
+            }),
           parent &&
             h("span", { cls: "cs-m", text: t("inReplyTo", { name: parent.c.author.name || "" }) }),
           h("time", {

@@ -88,6 +88,9 @@ def post_signed_in_comment_and_reload(page, blog: str, artifacts: Path, name: st
     comment = shadow(page, ".cs-list > .cs-c").first
     comment.locator(".cs-b", has_text="Signed in and commenting.").wait_for()
     expect(comment.locator(".cs-n")).to_have_text("Alice Example")
+    badge = comment.locator(".cs-h .cs-pend").first  # the provider badge
+    expect(badge).to_have_text("Twitter / X")
+    assert badge.get_attribute("title") == "Signed in with Twitter / X"
     page.locator("#comments").screenshot(path=artifacts / f"signin-{name}.png")
 
     page.reload()
