@@ -56,7 +56,12 @@ def verify_mention(mention_id: int) -> str:
             return _failed(mention_id, seen_seq, Rejection.INTERNAL, INTERNAL_ERROR, error)
         if end_check(mention, seen_seq):
             db.session.commit()
-            log.info("mention %s: %s", mention_id, mention.verification.value)
+            log.info(
+                "mention %s: %s (%s)",
+                mention_id,
+                mention.verification.value,
+                mention.rejection_reason or "linked",
+            )
         else:
             db.session.rollback()  # re-sent while checking: what was found is out of date
             log.info("mention %s: re-sent during its check; checking again", mention_id)
@@ -109,6 +114,7 @@ def _failed(mention_id: int, seen_seq: int, code: Rejection, reason: str, error:
         mark_rejected(mention, code, f"{reason} Gave up after {limit} attempts.")
         if end_check(mention, seen_seq):
             db.session.commit()
+            log.info("mention %s: %s (%s)", mention_id, mention.verification.value, reason)
             return mention.verification.value
         db.session.rollback()
         mention = db.session.get(Mention, mention_id, populate_existing=True)
@@ -116,4 +122,5 @@ def _failed(mention_id: int, seen_seq: int, code: Rejection, reason: str, error:
             return "missing"
     mark_attempt_failed(mention, reason)
     db.session.commit()
+    log.info("mention %s: attempt %s failed (%s)", mention_id, mention.attempts, reason)
     raise error

@@ -16,6 +16,7 @@ from commentsvc.extensions import db
 from commentsvc.mentions import bp
 from commentsvc.mentions.receive import receive
 from commentsvc.models import Mention, MentionKind, Verification
+from commentsvc.models.mention import Rejection
 from commentsvc.services.sites import get_site
 
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
@@ -59,8 +60,28 @@ def webmention_status(site_name: str, token: str) -> Response:
     return response
 
 
+# What a sender reads: one text per reason code. The fetcher's own words (kept in the
+# database for operators, and logged) name addresses a host name resolved to, which would
+# let anyone who can send a webmention resolve internal names through the service.
+PUBLIC_REASONS = {
+    Rejection.UNREACHABLE.value: "the source could not be fetched",
+    Rejection.NO_LINK.value: "the source does not link to the target",
+    Rejection.GONE.value: "the source is gone",
+    Rejection.INTERNAL.value: "the source could not be checked",
+}
+RETRYING = "the source could not be fetched yet; it will be tried again"
+
+
+def _public_reason(mention: Mention, state: str) -> str | None:
+    if state == "pending":
+        return RETRYING if mention.attempts > 0 else None
+    if state == "rejected":
+        return PUBLIC_REASONS.get(mention.rejection_code or "", PUBLIC_REASONS["unreachable"])
+    return None
+
+
 def _status(mention: Mention) -> dict[str, object]:
-    """The mention as its sender may see it: the check's state and the reason."""
+    """The mention as its sender may see it: the check's state and a generic reason."""
     if mention.is_check_pending:
         state = "pending"
     elif mention.verification == Verification.VERIFIED:
@@ -70,8 +91,8 @@ def _status(mention: Mention) -> dict[str, object]:
     return {
         "status": state,
         "verification": mention.verification.value,
-        "reason": mention.rejection_reason if state != "verified" else None,
-        "reason_code": mention.rejection_code,
+        "reason": _public_reason(mention, state),
+        "reason_code": mention.rejection_code if state == "rejected" else None,
         "moderation": mention.status.value,
         "source": mention.source,
         "target": mention.target,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 
 import pytest
@@ -71,7 +73,7 @@ def test_page_without_the_link_is_rejected_with_the_reason(client, site, pages):
     status = status_of(client, send(client, source))
     assert status["status"] == "rejected"
     assert status["reason_code"] == "no-link"
-    assert "does not link" in status["reason"]
+    assert status["reason"] == "the source does not link to the target"
     assert thread_mentions(client) == []
 
 
@@ -150,7 +152,9 @@ def test_huge_page_is_cut_and_a_link_beyond_the_cut_is_not_seen(app, client, sit
     source = pages.html("/huge", f"<title>Long</title>{filler}<a href='{TARGET}'>late</a>")
     status = status_of(client, send(client, source))
     assert status["reason_code"] == "no-link"
-    assert "first 50000 bytes" in status["reason"]
+    assert status["reason"] == "the source does not link to the target"
+    mention = db.session.scalars(sa.select(Mention)).one()
+    assert "first 50000 bytes" in mention.rejection_reason  # the detail, for operators
 
 
 def test_slow_page_times_out_and_counts_a_failed_attempt(app, client, site, pages):
@@ -164,7 +168,8 @@ def test_slow_page_times_out_and_counts_a_failed_attempt(app, client, site, page
     status = status_of(client, send(client, pages.handle("/slow", slow)))
     assert time.monotonic() - started < 1.5
     assert status["status"] == "pending"  # a transient failure: the queue retries it
-    assert "too long" in status["reason"]
+    assert status["reason"] == "the source could not be fetched yet; it will be tried again"
+    assert "too long" in db.session.scalars(sa.select(Mention)).one().rejection_reason
 
 
 def test_redirect_chain_to_a_private_address_is_refused(client, site, pages):
@@ -172,7 +177,27 @@ def test_redirect_chain_to_a_private_address_is_refused(client, site, pages):
     pages.add("/r2", status=302, headers={"Location": "http://192.168.0.1/admin"})
     status = status_of(client, send(client, pages.url("/r1")))
     assert status["status"] == "rejected" and status["reason_code"] == "unreachable"
-    assert "192.168.0.1" in status["reason"]
+    assert status["reason"] == "the source could not be fetched"
+    assert "192.168.0.1" in db.session.scalars(sa.select(Mention)).one().rejection_reason
+
+
+def test_status_url_does_not_tell_what_an_internal_name_resolves_to(
+    client, site, monkeypatch, caplog
+):
+    """Anyone may send a webmention and read its status: the fetcher's refusal ("intranet.corp
+    is 10.1.2.3, a private address") would resolve internal names for them."""
+    monkeypatch.setattr("workers.fetch.resolve", lambda host, port: ["10.1.2.3"])
+    caplog.set_level(logging.INFO, logger="workers.mentions")
+    response = send(client, "http://intranet.corp/page")
+    assert response.status_code == 201
+    for body in (response.get_data(as_text=True), json.dumps(status_of(client, response))):
+        assert "10.1.2.3" not in body and "private" not in body
+    status = status_of(client, response)
+    assert status["reason"] == "the source could not be fetched"
+    assert status["reason_code"] == "unreachable"
+    stored = db.session.scalars(sa.select(Mention)).one().rejection_reason
+    assert "10.1.2.3" in stored  # operators still see why
+    assert "10.1.2.3" in caplog.text
 
 
 def test_fetched_markup_is_stored_as_text_only(client, site, pages):
