@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app
@@ -26,46 +23,18 @@ QUEUE_NAME = "commentsvc"
 JOB_TIMEOUT_SECONDS = 120
 
 
-@dataclass(frozen=True)
-class JobHandle:
-    """Lets a caller wait briefly for a result (the pingback endpoint does)."""
-
-    job_id: str | None
-    _future: Future | None = None
-    _rq_job: Any = None
-
-    def wait(self, timeout: float) -> Any:
-        """The job's return value, or raise :class:`TimeoutError` if it is not done in time."""
-        if self._future is not None:
-            try:
-                return self._future.result(timeout=timeout)
-            except FutureTimeout as error:
-                raise TimeoutError from error
-        if self._rq_job is not None:
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                status = self._rq_job.get_status(refresh=True)
-                if status == "finished":
-                    return self._rq_job.return_value()
-                if status in {"failed", "stopped", "canceled"}:
-                    raise RuntimeError(f"job {self.job_id} {status}")
-                time.sleep(0.05)
-            raise TimeoutError
-        return None
-
-
 def enqueue(
     job_path: str,
     *args: Any,
     job_id: str | None = None,
     retry_delays: Sequence[int] = DEFAULT_RETRY_DELAYS,
     is_rescue: bool = False,
-) -> JobHandle:
+) -> str | None:
     """Run ``job_path(*args)`` in the background, retrying with back-off on failure.
 
-    With a ``job_id``, a job of that id still waiting or running absorbs the new request
-    (duplicates collapse). ``is_rescue`` (the sweep) replaces a job that claims to be running
-    but whose worker is gone.
+    Returns the id of the job that will do the work. With a ``job_id``, a job of that id
+    still waiting or running absorbs the new request (duplicates collapse). ``is_rescue``
+    (the sweep) replaces a job that claims to be running but whose worker is gone.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config["REDIS_URL"]:
@@ -105,14 +74,14 @@ def _existing_rq_job(rq_queue, job_id: str, is_rescue: bool):
     return None
 
 
-def _enqueue_rq(app, job_path, args, job_id, retry_delays, is_rescue) -> JobHandle:
+def _enqueue_rq(app, job_path, args, job_id, retry_delays, is_rescue) -> str:
     from rq import Retry
 
     rq_queue = queue(app)
     if job_id:
         existing = _existing_rq_job(rq_queue, job_id, is_rescue)
         if existing is not None:
-            return JobHandle(job_id=existing.id, _rq_job=existing)
+            return existing.id
     job = rq_queue.enqueue(
         job_path,
         *args,
@@ -122,7 +91,7 @@ def _enqueue_rq(app, job_path, args, job_id, retry_delays, is_rescue) -> JobHand
         failure_ttl=7 * 24 * 3600,
         result_ttl=3600,
     )
-    return JobHandle(job_id=job.id, _rq_job=job)
+    return job.id
 
 
 _executors: dict[int, ThreadPoolExecutor] = {}
@@ -142,21 +111,19 @@ def _executor(app: Flask) -> ThreadPoolExecutor:
 _in_flight: dict[tuple[int, str], Future] = {}
 
 
-def _enqueue_in_process(app, job_path, args, job_id, retry_delays) -> JobHandle:
+def _enqueue_in_process(app, job_path, args, job_id, retry_delays) -> str | None:
     """The embedded default: the same job function, on a thread of this process."""
     if job_id:
         with _executors_lock:
             running = _in_flight.get((id(app), job_id))
         if running is not None and not running.done():
-            return JobHandle(job_id=job_id, _future=running)
+            return job_id
     if int(app.config["JOBS_IN_PROCESS_WORKERS"]) == 0:
-        future: Future = Future()
         try:
-            future.set_result(_run_once(app, job_path, args))
-        except Exception as error:  # the failure is logged; the sweep retries later
+            _run_once(app, job_path, args)
+        except Exception:  # the failure is logged; the sweep retries later
             log.exception("job %s%r failed", job_path, args)
-            future.set_exception(error)
-        return JobHandle(job_id=job_id, _future=future)
+        return job_id
     scale = float(app.config.get("JOBS_RETRY_DELAY_SCALE", 1.0))
     delays = tuple(delay * scale for delay in retry_delays)
     future = _submit(app, job_path, args, delays)
@@ -164,7 +131,7 @@ def _enqueue_in_process(app, job_path, args, job_id, retry_delays) -> JobHandle:
         with _executors_lock:
             _in_flight[(id(app), job_id)] = future
         future.add_done_callback(lambda done: _forget(id(app), job_id, done))
-    return JobHandle(job_id=job_id, _future=future)
+    return job_id
 
 
 def _forget(app_id: int, job_id: str, future: Future) -> None:
