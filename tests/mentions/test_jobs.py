@@ -65,9 +65,12 @@ def test_in_process_sweeper_finds_a_check_left_pending(app, site, pages):
 runs: list[int] = []
 
 
+job_release = threading.Event()
+
+
 def slow_counting_job(number: int) -> None:
-    """A job for the collapse test: takes long enough to overlap, then records its run."""
-    time.sleep(0.5)
+    """A job for the collapse test: runs until the test lets it go, then records its run."""
+    job_release.wait(30)
     runs.append(number)
 
 
@@ -81,9 +84,11 @@ def wait_for_runs(expected: list[int]) -> None:
 def test_in_process_duplicate_requests_share_one_running_job(app):
     app.config.update(JOBS_IN_PROCESS_WORKERS=2)  # room for a duplicate to run, were it started
     runs.clear()
+    job_release.clear()
     path = "tests.mentions.test_jobs.slow_counting_job"
     assert jobs.enqueue(path, 1, job_id="dup") == "dup"
     assert jobs.enqueue(path, 2, job_id="dup") == "dup"  # absorbed by the running job
+    job_release.set()
     wait_for_runs([1])
     jobs.enqueue(path, 3, job_id="dup")  # that job is done: a new request runs again
     wait_for_runs([1, 3])

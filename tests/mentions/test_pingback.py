@@ -212,16 +212,19 @@ def test_pingback_and_webmention_of_one_source_make_one_mention(proxy, pages, cl
     assert len(thread_mentions(client)) == 1
 
 
-def test_slow_check_answers_queued_and_finishes_in_the_background(app, proxy, pages, client):
+def test_slow_check_answers_queued_and_finishes_in_the_background(
+    app, proxy, pages, client, release
+):
     """The embedded default: jobs on threads of the web process; the ping waits briefly."""
     app.config.update(JOBS_IN_PROCESS_WORKERS=2, PINGBACK_WAIT_SECONDS=0.3)
 
     def slow(_request):
-        time.sleep(1)
+        release.wait(30)  # answers only once the ping has had its answer
         return Response(link_page(TARGET), content_type="text/html")
 
     answer = proxy.pingback.ping(pages.handle("/slow", slow), TARGET)
     assert "being checked" in answer
+    release.set()
     deadline = time.monotonic() + 10
     while not thread_mentions(client) and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -1,3 +1,3 @@
 """Fixtures of the mention and worker tests: the loopback page server."""
 
-from tests.workers.pages import pages, pages_server  # noqa: F401 - fixtures
+from tests.workers.pages import pages, pages_server, release  # noqa: F401 - fixtures

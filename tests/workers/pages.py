@@ -89,6 +89,15 @@ def pages(pages_server: tuple[Pages, LiveServer]) -> Pages:
     return site
 
 
+@pytest.fixture
+def release() -> Iterator[threading.Event]:
+    """Set at the end of the test: a handler stalling on it (a page that would take 30 s)
+    lets go then, so no server thread outlives the test."""
+    event = threading.Event()
+    yield event
+    event.set()
+
+
 def link_page(target: str, title: str = "A linking post", extra: str = "") -> str:
     return f"""<!doctype html><html><head><title>{title}</title></head><body>
 <article class="h-entry"><h1 class="p-name">{title}</h1>

@@ -191,7 +191,7 @@ def test_fetch_cuts_a_huge_page_at_the_byte_limit(pages):
     result = fetch(url, OPEN)
     assert result.is_truncated
     assert len(result.body) == OPEN.max_bytes
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 10  # stops at the cut, never reads the 10 MB
 
 
 def test_fetch_stops_a_gzip_bomb_at_the_byte_limit(pages):
@@ -208,29 +208,31 @@ def test_fetch_inflates_a_small_gzip_page_whole(pages):
     assert result.body == b"<p>small</p>" and not result.is_truncated
 
 
-def test_fetch_gives_up_on_a_slow_page_at_the_deadline(pages):
+def test_fetch_gives_up_on_a_slow_page_at_the_deadline(pages, release):
     def slow(_request):
-        time.sleep(3)
+        release.wait(30)  # a page that would take 30 s
         return Response("late")
 
     url = pages.handle("/slow", slow)
     started = time.monotonic()
     with pytest.raises(TransientFetchError, match="too long"):
         fetch(url, FetchPolicy(allow_networks=LOOPBACK, timeout=1.0))
-    assert time.monotonic() - started < 1.8
+    # Stops at the 1 s deadline, not at the server's pace (margin for a loaded CI machine).
+    assert 0.9 <= time.monotonic() - started < 10
 
 
-def test_fetch_deadline_covers_a_trickling_body(pages):
+def test_fetch_deadline_covers_a_trickling_body(pages, release):
     def trickle():
-        for _ in range(100):
-            time.sleep(0.1)
+        for _ in range(300):  # 30 s of a byte-sized paragraph every 0.1 s
+            if release.wait(0.1):
+                return
             yield b"<p>x</p>"
 
     url = pages.handle("/trickle", lambda _request: Response(trickle(), content_type="text/html"))
     started = time.monotonic()
     with pytest.raises(TransientFetchError, match="too long"):
         fetch(url, FetchPolicy(allow_networks=LOOPBACK, timeout=1.0))
-    assert time.monotonic() - started < 1.8
+    assert 0.9 <= time.monotonic() - started < 10
 
 
 @pytest.mark.parametrize(
