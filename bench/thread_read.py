@@ -353,6 +353,9 @@ def run_database(
         figures.load_after = load_average()
         figures.rss_mb = service.worker_rss_mb()
         figures.floor_rss_mb = floor.worker_rss_mb()
+    except Exception:
+        print(f"service log, last lines:\n{(work / 'service.log').read_text()[-3000:]}")
+        raise
     finally:
         service.stop()
         if floor is not None:
