@@ -49,13 +49,15 @@ def verify_mention(mention_id: int) -> str:
         seen_seq = mention.check_seq
         try:
             _check(mention)
+            is_ended = end_check(mention, seen_seq)
+            if is_ended:
+                db.session.commit()  # inside the try: a failure to store counts as an attempt
         except TransientFetchError as error:
             return _failed(mention_id, seen_seq, Rejection.UNREACHABLE, error.reason, error)
         except Exception as error:
             log.exception("mention %s: the check failed", mention_id)
             return _failed(mention_id, seen_seq, Rejection.INTERNAL, INTERNAL_ERROR, error)
-        if end_check(mention, seen_seq):
-            db.session.commit()
+        if is_ended:
             log.info(
                 "mention %s: %s (%s)",
                 mention_id,

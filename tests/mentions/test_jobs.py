@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from commentsvc import jobs
 from commentsvc.extensions import db
 from commentsvc.models import Mention, MentionKind, Verification
-from commentsvc.services.mentions import check_claim, record_mention
+from commentsvc.services.mentions import check_claim, end_check, record_mention
 from tests.mentions.helpers import TARGET
 from tests.workers.pages import link_page
 from workers.mentions import verify_mention
@@ -173,6 +173,31 @@ def test_unexpected_error_ends_the_check_on_the_last_attempt(app, client, site, 
     assert mention.verification == Verification.REJECTED
     assert mention.rejection_code == "internal-error"
     assert mention.rejection_reason.startswith("internal error while checking")
+
+
+def test_failure_to_store_the_result_ends_the_check_on_the_last_attempt(
+    app, client, site, pages, monkeypatch
+):
+    app.config.update(MENTION_MAX_ATTEMPTS=1)
+    calls = []
+
+    def end_check_failing_once(mention, seen_seq):
+        calls.append(seen_seq)
+        if len(calls) == 1:
+            raise RuntimeError("the database refused the row")
+        return end_check(mention, seen_seq)
+
+    monkeypatch.setattr("workers.mentions.end_check", end_check_failing_once)
+    source = pages.html("/p", link_page(TARGET))
+    assert (
+        client.post("/webmention/blog", data={"source": source, "target": TARGET}).status_code
+        == 201
+    )
+    db.session.expire_all()
+    mention = db.session.scalars(sa.select(Mention)).one()
+    assert not mention.is_check_pending
+    assert mention.rejection_code == "internal-error"
+    assert mention.verification == Verification.REJECTED
 
 
 def test_source_with_a_published_time_out_of_range_is_verified(client, site, pages):
