@@ -1,6 +1,6 @@
 """initial schema
 
-Revision ID: 5c2f25a27014
+Revision ID: 01f90fcbf7b5
 Revises: 
 Create Date: 2026-11-25
 
@@ -14,7 +14,7 @@ import commentsvc.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '5c2f25a27014'
+revision = '01f90fcbf7b5'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -182,6 +182,7 @@ def upgrade():
     sa.Column('author_photo', sa.String(length=2048), nullable=True),
     sa.Column('published_at', commentsvc.models.base.UTCDateTime(), nullable=True),
     sa.Column('is_check_pending', sa.Boolean(), nullable=False),
+    sa.Column('check_seq', sa.Integer(), server_default='1', nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('ip_hash', sa.String(length=64), nullable=True),
     sa.Column('created_at', commentsvc.models.base.UTCDateTime(), nullable=False),
