@@ -37,6 +37,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_NAME_LENGTH": 80,
     "MAX_REQUEST_BYTES": 64 * 1024,
     "THREAD_PAGE_SIZE": 50,
+    # How long a process trusts the revisions it read (other processes' writes show within it).
+    "THREAD_STATE_SECONDS": 1.0,
     "SMTP_URL": None,  # smtp://user:password@host:port, or smtps:// for implicit TLS
     "SMTP_STARTTLS": False,
     "SMTP_TIMEOUT_SECONDS": 10.0,

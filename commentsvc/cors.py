@@ -15,9 +15,19 @@ ALLOWED_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
 _ALL_ORIGINS_TTL = 30.0
 
 
-def _site_origins(site_name: str) -> set[str]:
-    origins = db.session.scalar(sa.select(Site.origins).where(Site.name == site_name))
-    return set(origins or ())
+def _site_origins(site_name: str) -> frozenset[str]:
+    """The site's origins, read at most once per ``THREAD_STATE_SECONDS`` (a hot path)."""
+    remembered = current_app.extensions.setdefault("commentsvc.cors_sites", {})
+    hit = remembered.get(site_name)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
+    origins = frozenset(
+        db.session.scalar(sa.select(Site.origins).where(Site.name == site_name)) or ()
+    )
+    if len(remembered) > 4096:
+        remembered.clear()
+    remembered[site_name] = (time.monotonic() + current_app.config["THREAD_STATE_SECONDS"], origins)
+    return origins
 
 
 def _all_origins() -> set[str]:

@@ -18,6 +18,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def configure(app: Flask) -> None:
+    from commentsvc.services.thread_cache import install_commit_hooks
+
+    install_commit_hooks()
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from commentsvc.errors import Conflict, InvalidInput, NotFound
 from commentsvc.extensions import db
 from commentsvc.models import ModerationMode, Site
+from commentsvc.services.thread_cache import ALL_PAGES, forget_after_commit
 from commentsvc.urls import normalise_origin
 
 SITE_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -61,4 +62,5 @@ def update_site(site: Site, **changes: object) -> Site:
         setattr(site, field, value)
     site.revision = Site.revision + 1  # in SQL: two concurrent updates make two bumps
     db.session.flush()
+    forget_after_commit(db.session(), *ALL_PAGES)
     return site

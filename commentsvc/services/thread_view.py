@@ -1,109 +1,35 @@
 """The thread as readers see it, built from two queries and kept per thread revision.
 
 This is the hot path (every page view). A snapshot of a thread is built once per revision
-(``Thread.revision`` moves on every visible change) and pages of it are serialised once; the
-per-request work is one small query that finds the site's and the thread's revisions.
+(``Thread.revision`` moves on every visible change) and pages of it are serialised once; a
+request costs at most one small query that finds the site's and the thread's revisions, and
+none while those are remembered (:mod:`commentsvc.services.thread_cache`).
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
-import threading
+import time
 from bisect import bisect_right
-from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 
 from commentsvc.auth.providers import enabled_providers
 from commentsvc.extensions import db
 from commentsvc.models import Comment, CommentStatus, Mention, Site, Thread, Verification
-
-K = TypeVar("K")
-V = TypeVar("V")
+from commentsvc.services.thread_cache import (
+    RenderedPage,
+    SiteView,
+    Snapshot,
+    ThreadState,
+    cache,
+)
 
 FORMAT_VERSION = 1  # bump when the JSON shape changes: old ETags must not match
 GZIP_MIN_BYTES = 1024
-
-
-class LRU(Generic[K, V]):
-    """A small thread-safe least-recently-used map (gunicorn threads share a process)."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: OrderedDict[K, V] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: K) -> V | None:
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key: K, value: V) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-
-@dataclass(frozen=True)
-class SiteView:
-    id: int
-    revision: int
-    name: str
-    origins: frozenset[str]
-    public: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class ThreadState:
-    """What one query tells about a request: enough to answer 304 or hit the cache."""
-
-    site_id: int
-    site_revision: int
-    thread_id: int | None
-    thread_revision: int
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    thread: dict[str, Any]
-    roots: list[dict[str, Any]]
-    root_ids: list[int]
-    mentions: list[dict[str, Any]]
-
-
-@dataclass
-class RenderedPage:
-    etag: str
-    body: bytes
-    _gzipped: bytes | None = None
-
-    def gzipped(self) -> bytes:
-        if self._gzipped is None:
-            self._gzipped = gzip.compress(self.body, compresslevel=6)
-        return self._gzipped
-
-
-class ThreadCache:
-    """Per-app caches; keys carry revisions, so a write never needs to evict anything."""
-
-    def __init__(self) -> None:
-        self.sites: LRU[tuple[int, int], SiteView] = LRU(256)
-        self.snapshots: LRU[tuple[int, int], Snapshot] = LRU(256)
-        self.pages: LRU[str, RenderedPage] = LRU(1024)
-
-
-def _cache() -> ThreadCache:
-    return current_app.extensions.setdefault("commentsvc.thread_cache", ThreadCache())
 
 
 def isoformat(moment: datetime | None) -> str | None:
@@ -115,7 +41,20 @@ def isoformat(moment: datetime | None) -> str | None:
 
 
 def thread_state(site_name: str, url_key: str) -> ThreadState | None:
-    """One query: the site's id and revision, and the thread's (if the page has one)."""
+    """The site's and the page's revisions: remembered briefly, else one query."""
+    caches = cache()
+    key = (site_name, url_key)
+    if caches.state_seconds > 0:
+        remembered = caches.states.get(key)
+        if remembered is not None and remembered[0] > time.monotonic():
+            return remembered[1]
+    state = _query_state(site_name, url_key)
+    if caches.state_seconds > 0:
+        caches.states.put(key, (time.monotonic() + caches.state_seconds, state))
+    return state
+
+
+def _query_state(site_name: str, url_key: str) -> ThreadState | None:
     row = db.session.execute(
         sa.select(Site.id, Site.revision, Thread.id, Thread.revision)
         .select_from(Site)
@@ -142,13 +81,13 @@ def site_public(site: Site) -> dict[str, Any]:
 
 def site_view(state: ThreadState) -> SiteView:
     key = (state.site_id, state.site_revision)
-    view = _cache().sites.get(key)
+    view = cache().sites.get(key)
     if view is None:
         site = db.session.get(Site, state.site_id)
         view = SiteView(
             site.id, site.revision, site.name, frozenset(site.origins), site_public(site)
         )
-        _cache().sites.put(key, view)
+        cache().sites.put(key, view)
     return view
 
 
@@ -255,7 +194,7 @@ def snapshot(state: ThreadState, url_key: str) -> Snapshot:
     if state.thread_id is None:
         return Snapshot({"id": None, "url": url_key, "title": None, "count": 0}, [], [], [])
     key = (state.thread_id, state.thread_revision)
-    cached = _cache().snapshots.get(key)
+    cached = cache().snapshots.get(key)
     if cached is None:
         thread = db.session.get(Thread, state.thread_id)
         roots = _comment_tree(thread.id)
@@ -270,7 +209,7 @@ def snapshot(state: ThreadState, url_key: str) -> Snapshot:
             [root["id"] for root in roots],
             _mention_list(thread.id),
         )
-        _cache().snapshots.put(key, cached)
+        cache().snapshots.put(key, cached)
     return cached
 
 
@@ -292,7 +231,7 @@ def render_page(
 ) -> RenderedPage:
     """One page of the thread as JSON bytes, serialised once per revision."""
     etag = page_etag(state, url_key, after, limit)
-    page = _cache().pages.get(etag)
+    page = cache().pages.get(etag)
     if page is not None:
         return page
     shot = snapshot(state, url_key)
@@ -309,5 +248,5 @@ def render_page(
     }
     body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
     page = RenderedPage(etag, body)
-    _cache().pages.put(etag, page)
+    cache().pages.put(etag, page)
     return page

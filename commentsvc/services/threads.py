@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from commentsvc.errors import InvalidInput
 from commentsvc.extensions import db
 from commentsvc.models import Comment, CommentStatus, Mention, Site, Thread, Verification
+from commentsvc.services.thread_cache import forget_after_commit
 from commentsvc.urls import normalise_url, origin_of
 
 MAX_TITLE_LENGTH = 300
@@ -81,3 +82,4 @@ def touch_thread(thread: Thread) -> None:
         .execution_options(synchronize_session=False)
     )
     db.session.expire(thread, ["revision", "visible_count"])
+    forget_after_commit(db.session(), thread.site.name, thread.url)

@@ -1,0 +1,141 @@
+"""The thread read's caches: revisions remembered briefly, renderings kept per revision.
+
+Kept apart from :mod:`commentsvc.services.thread_view` (which builds the renderings) so that
+every writer can ask for its page to be forgotten without importing the reader.
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from flask import current_app
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class LRU(Generic[K, V]):
+    """A small thread-safe least-recently-used map (gunicorn threads share a process)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def discard(self, key: K) -> None:
+        with self._lock:
+            self._items.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+@dataclass(frozen=True)
+class SiteView:
+    id: int
+    revision: int
+    name: str
+    origins: frozenset[str]
+    public: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ThreadState:
+    """What one query tells about a request: enough to answer 304 or hit the cache."""
+
+    site_id: int
+    site_revision: int
+    thread_id: int | None
+    thread_revision: int
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    thread: dict[str, Any]
+    roots: list[dict[str, Any]]
+    root_ids: list[int]
+    mentions: list[dict[str, Any]]
+
+
+@dataclass
+class RenderedPage:
+    etag: str
+    body: bytes
+    _gzipped: bytes | None = None
+
+    def gzipped(self) -> bytes:
+        if self._gzipped is None:
+            self._gzipped = gzip.compress(self.body, compresslevel=6)
+        return self._gzipped
+
+
+class ThreadCache:
+    """Per-app caches. Renderings are keyed by revisions, so a write never evicts them; the
+    revisions themselves (``states``) are remembered for ``THREAD_STATE_SECONDS``, forgotten
+    at once by this process's own commits, so other processes converge within that time."""
+
+    def __init__(self, state_seconds: float) -> None:
+        self.state_seconds = state_seconds
+        self.states: LRU[tuple[str, str], tuple[float, ThreadState | None]] = LRU(8192)
+        self.sites: LRU[tuple[int, int], SiteView] = LRU(256)
+        self.snapshots: LRU[tuple[int, int], Snapshot] = LRU(256)
+        self.pages: LRU[str, RenderedPage] = LRU(1024)
+
+
+def cache() -> ThreadCache:
+    cache = current_app.extensions.get("commentsvc.thread_cache")
+    if cache is None:
+        seconds = float(current_app.config["THREAD_STATE_SECONDS"])
+        cache = current_app.extensions.setdefault("commentsvc.thread_cache", ThreadCache(seconds))
+    return cache
+
+
+_FORGET_KEY = "commentsvc.forget_states"
+ALL_PAGES = ("*", "*")
+
+
+def forget_after_commit(session: sa.orm.Session, site_name: str, url_key: str) -> None:
+    """Once ``session`` commits, this process reads the page's revisions afresh."""
+    session.info.setdefault(_FORGET_KEY, set()).add((site_name, url_key))
+
+
+def _forget_committed(session: sa.orm.Session) -> None:
+    keys = session.info.pop(_FORGET_KEY, None)
+    if not keys or not current_app:
+        return
+    states = cache().states
+    if ALL_PAGES in keys:
+        states.clear()
+    for key in keys:
+        states.discard(key)
+
+
+def _drop_pending(session: sa.orm.Session, *_: object) -> None:
+    session.info.pop(_FORGET_KEY, None)
+
+
+def install_commit_hooks() -> None:
+    """Once per process: forget cached revisions after the commits that changed them."""
+    if not sa.event.contains(sa.orm.Session, "after_commit", _forget_committed):
+        sa.event.listen(sa.orm.Session, "after_commit", _forget_committed)
+        sa.event.listen(sa.orm.Session, "after_soft_rollback", _drop_pending)
