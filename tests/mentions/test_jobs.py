@@ -19,7 +19,7 @@ from tests.workers.pages import link_page
 from workers.mentions import verify_mention
 
 
-def wait_for(predicate, seconds: float = 10.0) -> None:
+def wait_for(predicate, seconds: float = 30.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         db.session.rollback()

@@ -82,7 +82,7 @@ def kill_tree(process: subprocess.Popen) -> None:
     process.wait(10)
 
 
-def wait_until(predicate, seconds: float = 20.0) -> None:
+def wait_until(predicate, seconds: float = 60.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         db.session.rollback()
