@@ -10,7 +10,16 @@ from flask import Flask
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the web app: configuration, extensions, blueprints and error handlers; nothing else."""
-    from commentsvc import assets, config, cors, database, errors, extensions, models  # noqa: F401
+    from commentsvc import (  # noqa: F401
+        assets,
+        config,
+        cors,
+        database,
+        errors,
+        extensions,
+        models,
+        sessions,
+    )
     from commentsvc.api import bp as api_bp
     from commentsvc.auth import bp as auth_bp
     from commentsvc.auth.api import api_bp as auth_api_bp
@@ -24,6 +33,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     instance = (overrides or {}).get("INSTANCE_PATH") or config.instance_path()
     app = Flask(__name__, instance_path=str(instance))
     config.load_config(app, overrides)
+    app.session_interface = sessions.CookieOnDemandSessionInterface()
     if app.config["PROXY_COUNT"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -116,12 +116,18 @@ def _render(status: int, code: str, title: str, detail: str, headers: dict[str, 
     return problem_response(problem, headers)
 
 
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
 def refuse_nul_bytes() -> None:
-    """NUL reaches no view: PostgreSQL refuses it in text, so it would surface as a 500."""
-    values = [request.path, *request.args.values()]
-    if request.mimetype in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+    """NUL reaches no view: PostgreSQL refuses it in text, so it would surface as a 500.
+
+    Looks at the raw query string (every request, so no parsing) and at form fields."""
+    query = request.environ.get("QUERY_STRING", "")
+    values = [request.path]
+    if request.method != "GET" and request.mimetype in FORM_TYPES:
         values.extend(request.form.values())
-    if any("\x00" in value for value in values):
+    if "%00" in query or "\x00" in query or any("\x00" in value for value in values):
         raise InvalidInput("The request contains a NUL character.")
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from commentsvc.errors import InvalidInput
 
 MAX_URL_LENGTH = 2048
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 TRACKING_PARAMS = frozenset(
     {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid", "_ga", "ref"}
@@ -24,8 +27,13 @@ def normalise_url(url: str) -> str:
     """
     if not isinstance(url, str) or not url.strip():
         raise InvalidInput("A page URL is required.")
-    url = url.strip()
-    if any(ord(char) < 32 or ord(char) == 127 for char in url):
+    return _normalise(url.strip())
+
+
+@lru_cache(maxsize=4096)
+def _normalise(url: str) -> str:
+    """Pure, so remembered: every page view normalises the same few URLs (the hot path)."""
+    if _CONTROL.search(url):
         raise InvalidInput("The URL contains control characters.")
     if len(url) > MAX_URL_LENGTH:
         raise InvalidInput(f"The URL is longer than {MAX_URL_LENGTH} characters.")
