@@ -46,7 +46,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         app, extensions.db, directory=str(assets.migrations_dir()), render_as_batch=True
     )
     extensions.limiter.init_app(app)
-    extensions.oauth.init_app(app)
     extensions.csrf.init_app(app)
     for blueprint in (api_bp, mentions_bp, widget_bp, health_bp, feeds_bp, avatars_bp):
         extensions.csrf.exempt(blueprint)  # no cookies authorise these: CORS and tokens do

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from authlib.integrations.flask_client import OAuth
 from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -28,6 +27,5 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-oauth = OAuth()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=client_ip, default_limits=[], headers_enabled=True)

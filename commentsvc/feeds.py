@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
-from feedgen.feed import FeedGenerator
 from flask import Blueprint, Response, current_app, request
 
 from commentsvc.errors import InvalidInput
@@ -12,6 +13,9 @@ from commentsvc.models import Comment, CommentStatus, Site, Thread
 from commentsvc.services.sites import get_site
 from commentsvc.services.threads import find_thread
 
+if TYPE_CHECKING:
+    from feedgen.feed import FeedGenerator
+
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 
 FEED_LENGTH = 50
@@ -19,6 +23,8 @@ ATOM = "application/atom+xml"
 
 
 def _feed(site: Site, title: str, self_url: str, alternate: str) -> FeedGenerator:
+    from feedgen.feed import FeedGenerator  # lxml is big, and few web workers serve feeds
+
     feed = FeedGenerator()
     feed.id(self_url)
     feed.title(title)

@@ -1,20 +1,24 @@
 """Authlib Flask OAuth clients for the configured providers: state, nonce and PKCE are Authlib's.
 
 Each app gets its own :class:`~authlib.integrations.flask_client.OAuth` registry (kept in
-``app.extensions``), built from that app's configuration on first use: the module-level
-``commentsvc.extensions.oauth`` caches clients process-wide, which would mix up the
-endpoints of two apps living in one process (tests, or a server reloading its settings).
+``app.extensions``), built from that app's configuration on first use: a module-level
+registry caches clients process-wide, which would mix up the endpoints of two apps living in
+one process (tests, or a server reloading its settings). Authlib is imported on first use:
+most web workers only ever serve threads, and it is a large import.
 """
 
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-from authlib.integrations.flask_client import FlaskOAuth2App, OAuth
 from flask import Flask, current_app
 
 from commentsvc.auth.providers import ProviderKind, ProviderSpec, configured_providers
 from commentsvc.errors import NotFound
+
+if TYPE_CHECKING:
+    from authlib.integrations.flask_client import FlaskOAuth2App, OAuth
 
 EXTENSION_KEY = "commentsvc.auth.oauth"
 HTTP_TIMEOUT_SECONDS = 10
@@ -49,6 +53,8 @@ def _registry(app: Flask) -> OAuth:
         with _lock:
             registry = app.extensions.get(EXTENSION_KEY)
             if registry is None:
+                from authlib.integrations.flask_client import OAuth
+
                 registry = OAuth()
                 registry.app = app  # bound without init_app: leaves the shared extension alone
                 for spec in configured_providers(app.config).values():

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import logging
 
-import requests
-from authlib.common.errors import AuthlibBaseError
 from flask import Response, current_app, request, url_for
-from joserfc.errors import JoseError
 
 from commentsvc.auth import bp
 from commentsvc.auth.clients import oauth_client
@@ -43,6 +40,8 @@ def login(provider: str) -> Response:
         raise Unauthorized("Sign in first, then link another provider from your account page.")
     flow = flow_from_request(provider, is_link=is_link)
     remember_flow(flow)
+    import requests  # Authlib's transport, imported with it on first use
+
     try:
         return oauth_client(provider).authorize_redirect(callback_url(provider))
     except requests.RequestException as error:  # OIDC discovery failed
@@ -60,6 +59,10 @@ def callback(provider: str) -> Response:
     if flow is None:
         raise InvalidInput("This sign-in was not started in this browser; start again.")
     client = oauth_client(provider)
+    import requests
+    from authlib.common.errors import AuthlibBaseError  # with the client, on first use
+    from joserfc.errors import JoseError
+
     try:
         token = client.authorize_access_token()
         profile = fetch_profile(spec, client, token)

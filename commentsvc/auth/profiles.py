@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from authlib.integrations.flask_client import FlaskOAuth2App
+from typing import TYPE_CHECKING, Any
 
 from commentsvc.auth.providers import ProviderKind, ProviderSpec
 from commentsvc.errors import InvalidInput
 from commentsvc.services.identities import Profile
+
+if TYPE_CHECKING:
+    from authlib.integrations.flask_client import FlaskOAuth2App
 
 MAX_NAME = 80
 MAX_URL = 1024

@@ -13,7 +13,6 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import requests
 from flask import current_app
 
 from commentsvc.models import Account, Site
@@ -44,6 +43,8 @@ def comment_check(fields: Mapping[str, str]) -> Verdict:
     config = current_app.config
     url = f"{config['AKISMET_URL'].rstrip('/')}/1.1/comment-check"
     data = {**fields, "api_key": config["AKISMET_API_KEY"]}
+    import requests  # only where Akismet is configured
+
     try:
         response = requests.post(
             url,
