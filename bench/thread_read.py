@@ -276,6 +276,7 @@ def service_env(instance: Path, database_url: str | None) -> dict[str, str]:
     if database_url:
         env["COMMENTSVC_DATABASE_URL"] = database_url
         env["COMMENTSVC_SECRET_KEY"] = secrets.token_urlsafe(32)
+        env["COMMENTSVC_PUBLIC_URL"] = "http://127.0.0.1"
     return env
 
 

@@ -99,6 +99,7 @@ def make_app(folder: Path, database_url: str | None, redis_url: str | None):
 
     config = {
         "SECRET_KEY": SECRET,
+        "PUBLIC_URL": "http://127.0.0.1",
         "INSTANCE_PATH": str(folder / "instance"),
         "DATABASE_URL": database_url or f"sqlite:///{folder / 'bench.sqlite3'}",
         "REDIS_URL": redis_url,
@@ -166,6 +167,7 @@ def measure_rq(
 
     env = clean_environ() | {
         "COMMENTSVC_SECRET_KEY": SECRET,
+        "COMMENTSVC_PUBLIC_URL": "http://127.0.0.1",
         "COMMENTSVC_DATABASE_URL": config["DATABASE_URL"],
         "COMMENTSVC_REDIS_URL": config["REDIS_URL"],
         "COMMENTSVC_INSTANCE_PATH": config["INSTANCE_PATH"],

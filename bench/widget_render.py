@@ -154,6 +154,7 @@ def main() -> None:
         app = create_app(
             {
                 "SECRET_KEY": "bench-only",
+                "PUBLIC_URL": "http://127.0.0.1",  # replaced by the served address below
                 "INSTANCE_PATH": folder,
                 "DATABASE_URL": f"sqlite:///{Path(folder) / 'bench.sqlite3'}",
                 "REDIS_URL": None,

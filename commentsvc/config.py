@@ -131,6 +131,13 @@ def _derive(app: Flask) -> None:
     app.config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
     app.config["RATELIMIT_ENABLED"] = bool(app.config["RATELIMIT_ENABLED"])
     public_url = app.config["PUBLIC_URL"]
+    if not public_url and not is_embedded and not app.config.get("TESTING"):
+        # Links in mail, avatar and status URLs are never built from the Host header, which
+        # any client can set (password-reset poisoning).
+        raise ConfigError(
+            "COMMENTSVC_PUBLIC_URL is not set: give the address browsers use for the "
+            "service, e.g. https://comments.example.org."
+        )
     if public_url:
         app.config["PUBLIC_URL"] = public_url.rstrip("/")
         app.config["SESSION_COOKIE_SECURE"] = public_url.startswith("https://")

@@ -47,6 +47,13 @@ def test_database_url_without_secret_key_is_refused(tmp_path: Path) -> None:
         create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": "postgresql+psycopg://x/y"})
 
 
+def test_database_url_without_public_url_is_refused(tmp_path: Path) -> None:
+    """Mail links are never built from the Host header a client sends."""
+    settings = {"DATABASE_URL": "postgresql+psycopg://x/y", "SECRET_KEY": "k" * 40}
+    with pytest.raises(ConfigError, match="COMMENTSVC_PUBLIC_URL"):
+        create_app({"INSTANCE_PATH": str(tmp_path), **settings})
+
+
 def test_malformed_network_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="FETCH_ALLOW_NETWORKS"):
         create_app({"INSTANCE_PATH": str(tmp_path), "FETCH_ALLOW_NETWORKS": "not-a-network"})

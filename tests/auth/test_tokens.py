@@ -102,7 +102,9 @@ def test_widget_token_opens_the_json_api_only(app, site) -> None:
     """The token sits in every embedding site's page: it must not moderate or run the account."""
     from commentsvc.services.accounts import create_account, grant_operator
 
-    operator = create_account("op@example.org", "Op", "correct horse battery", is_email_verified=True)
+    operator = create_account(
+        "op@example.org", "Op", "correct horse battery", is_email_verified=True
+    )
     grant_operator(operator, "blog")
     db.session.commit()
     token, _ = issue_token(operator)

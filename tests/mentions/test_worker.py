@@ -40,6 +40,7 @@ def workers(app, tmp_path):
         "COMMENTSVC_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "COMMENTSVC_REDIS_URL": app.config["REDIS_URL"],
         "COMMENTSVC_SECRET_KEY": app.config["SECRET_KEY"],
+        "COMMENTSVC_PUBLIC_URL": app.config["PUBLIC_URL"],
         "COMMENTSVC_INSTANCE_PATH": str(tmp_path / "worker-instance"),
         "COMMENTSVC_FETCH_ALLOW_NETWORKS": "127.0.0.0/8",
         "COMMENTSVC_SWEEP_INTERVAL_SECONDS": "1",
