@@ -8,8 +8,9 @@
 #
 # With no settings it runs the embedded default: SQLite and a generated secret key in the
 # instance volume (run `commentsvc db upgrade` once first, as above). Production sets
-# COMMENTSVC_DATABASE_URL (PostgreSQL: psycopg is installed), COMMENTSVC_REDIS_URL and
-# COMMENTSVC_SECRET_KEY, and runs `commentsvc db upgrade` once per release, not per container.
+# COMMENTSVC_DATABASE_URL (PostgreSQL: psycopg is installed), COMMENTSVC_REDIS_URL,
+# COMMENTSVC_SECRET_KEY and COMMENTSVC_PUBLIC_URL, and runs `commentsvc db upgrade` once per
+# release, not per container.
 # WEB_CONCURRENCY sets gunicorn's worker processes. The HEALTHCHECK probes the web app: turn it
 # off for worker containers (compose: `healthcheck: {disable: true}`).
 FROM python:3.11-slim-bookworm
