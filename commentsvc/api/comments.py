@@ -113,7 +113,7 @@ def create_comment(site_name: str) -> tuple[dict[str, Any], int]:
     posted = post_comment(site, _draft(data, source, html), current_account())
     comment = posted.comment
     document = comment_node(comment)  # before the commit expires what it reads
-    document["editable_until"] = isoformat(editable_until(comment))
+    document["editable_until"] = isoformat(posted.editable_until)
     if posted.edit_token:
         document["edit_token"] = posted.edit_token
     is_visible = comment.status == CommentStatus.VISIBLE

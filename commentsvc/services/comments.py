@@ -29,6 +29,7 @@ class EditWindowClosed(Forbidden):
 class Posted:
     comment: Comment
     edit_token: str | None  # handed to guests once; only its hash is stored
+    editable_until: datetime
 
 
 def _token_hash(token: str) -> str:
@@ -104,11 +105,15 @@ def post_comment(site: Site, draft: CommentDraft, account: Account | None) -> Po
     db.session.flush()
     if comment.status == CommentStatus.VISIBLE:
         touch_thread(thread)
-    return Posted(comment, token)
+    return Posted(comment, token, _window_end(comment, site))
+
+
+def _window_end(comment: Comment, site: Site) -> datetime:
+    return comment.created_at + timedelta(seconds=site.edit_window_seconds)
 
 
 def editable_until(comment: Comment) -> datetime:
-    return comment.created_at + timedelta(seconds=comment.thread.site.edit_window_seconds)
+    return _window_end(comment, comment.thread.site)
 
 
 def _own_comment(comment_id: int, account: Account | None, edit_token: str | None) -> Comment:
