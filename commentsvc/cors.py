@@ -46,7 +46,7 @@ def _all_origins() -> set[str]:
 
 
 def _add_cors_headers(response: Response) -> Response:
-    origin = request.headers.get("Origin")
+    origin = request.environ.get("HTTP_ORIGIN")
     if not origin or not request.path.startswith("/api/"):
         return response
     response.vary.add("Origin")

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Response, current_app, request
 
 from commentsvc.api import bp
 from commentsvc.errors import InvalidInput, NotFound
-from commentsvc.extensions import db
-from commentsvc.models import Site, Thread
 from commentsvc.services import thread_view
-from commentsvc.services.threads import page_key
 from commentsvc.urls import normalise_url, origin_of
 
 MAX_PAGE_SIZE = 200
@@ -46,7 +42,7 @@ def read_thread(site_name: str) -> Response:
     if origin_of(url_key) not in site.origins:
         raise InvalidInput(f"{url!r} is not on an origin of site {site_name!r}.", field="url")
     etag = thread_view.page_etag(state, url_key, after, limit)
-    headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+    headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding, Origin"}
     if etag in request.headers.get("If-None-Match", ""):
         return Response(status=304, headers=headers)
     page = thread_view.render_page(state, site, url_key, after, limit)
@@ -59,20 +55,18 @@ def read_thread(site_name: str) -> Response:
 
 @bp.get("/sites/<site_name>/counts")
 def read_counts(site_name: str) -> dict[str, int]:
+    """Index pages ask for many pages at once: answered from the remembered page states."""
     urls = request.args.getlist("url")
     if not urls:
         raise InvalidInput("Give one or more pages with ?url=A&url=B.", field="url")
     if len(urls) > MAX_COUNT_URLS:
         raise InvalidInput(f"Ask for at most {MAX_COUNT_URLS} pages at once.", field="url")
-    site = db.session.scalar(sa.select(Site).where(Site.name == site_name))
-    if site is None:
+    keys = {url: normalise_url(url) for url in urls}
+    states = thread_view.thread_states(site_name, set(keys.values()))
+    if states is None:
         raise NotFound(f"There is no site named {site_name!r}.")
-    keys = {url: page_key(site, url) for url in urls}
-    counts = dict(
-        db.session.execute(
-            sa.select(Thread.url, Thread.visible_count).where(
-                Thread.site_id == site.id, Thread.url.in_(set(keys.values()))
-            )
-        ).all()
-    )
-    return {url: counts.get(key, 0) for url, key in keys.items()}
+    site = thread_view.site_view(next(iter(states.values())))
+    for url, key in keys.items():
+        if origin_of(key) not in site.origins:
+            raise InvalidInput(f"{url!r} is not on an origin of site {site_name!r}.", field="url")
+    return {url: states[key].count for url, key in keys.items()}

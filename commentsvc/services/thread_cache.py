@@ -67,6 +67,7 @@ class ThreadState:
     site_revision: int
     thread_id: int | None
     thread_revision: int
+    count: int = 0  # visible comments and mentions: what /counts answers
 
 
 @dataclass(frozen=True)

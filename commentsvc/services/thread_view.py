@@ -56,14 +56,51 @@ def thread_state(site_name: str, url_key: str) -> ThreadState | None:
 
 def _query_state(site_name: str, url_key: str) -> ThreadState | None:
     row = db.session.execute(
-        sa.select(Site.id, Site.revision, Thread.id, Thread.revision)
+        sa.select(Site.id, Site.revision, Thread.id, Thread.revision, Thread.visible_count)
         .select_from(Site)
         .outerjoin(Thread, sa.and_(Thread.site_id == Site.id, Thread.url == url_key))
         .where(Site.name == site_name)
     ).first()
     if row is None:
         return None
-    return ThreadState(row[0], row[1], row[2], row[3] or 0)
+    return ThreadState(row[0], row[1], row[2], row[3] or 0, row[4] or 0)
+
+
+def thread_states(site_name: str, url_keys: set[str]) -> dict[str, ThreadState] | None:
+    """The states of many pages of one site (``/counts``): remembered ones, and one query for
+    the others. None when there is no such site."""
+    caches = cache()
+    now = time.monotonic()
+    found: dict[str, ThreadState] = {}
+    for key in url_keys:
+        remembered = caches.states.get((site_name, key)) if caches.state_seconds > 0 else None
+        if remembered is not None and remembered[0] > now and remembered[1] is not None:
+            found[key] = remembered[1]
+    missing = url_keys - found.keys()
+    if not missing:
+        return found
+    site = db.session.execute(
+        sa.select(Site.id, Site.revision).where(Site.name == site_name)
+    ).first()
+    if site is None:
+        return None
+    rows = db.session.execute(
+        sa.select(Thread.url, Thread.id, Thread.revision, Thread.visible_count).where(
+            Thread.site_id == site.id, Thread.url.in_(missing)
+        )
+    )
+    threads = {row.url: row for row in rows}
+    for key in missing:
+        row = threads.get(key)
+        state = (
+            ThreadState(site.id, site.revision, row.id, row.revision, row.visible_count)
+            if row
+            else ThreadState(site.id, site.revision, None, 0, 0)
+        )
+        found[key] = state
+        if caches.state_seconds > 0:
+            caches.states.put((site_name, key), (now + caches.state_seconds, state))
+    return found
 
 
 def site_public(site: Site) -> dict[str, Any]:
