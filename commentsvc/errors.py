@@ -73,12 +73,6 @@ class Conflict(ServiceError):
     title = "Conflict"
 
 
-class PayloadTooLarge(ServiceError):
-    status = 413
-    code = "too-large"
-    title = "Request too large"
-
-
 class UnsupportedMediaType(ServiceError):
     status = 415
     code = "unsupported-media-type"

@@ -63,7 +63,6 @@ class Claim:
 @dataclass(frozen=True)
 class Recorded:
     mention: Mention
-    is_new: bool
     was_verified: bool  # already verified before this request (pingback's 0x0030)
 
 
@@ -126,12 +125,12 @@ def record_mention(site: Site, claim: Claim, kind: MentionKind, ip_hash: str | N
         try:
             with db.session.begin_nested():
                 db.session.add(mention)
-            return Recorded(mention=mention, is_new=True, was_verified=False)
+            return Recorded(mention=mention, was_verified=False)
         except sa.exc.IntegrityError:
             mention = db.session.scalars(query).one()
     was_verified = mention.verification == Verification.VERIFIED
     request_check(mention)
-    return Recorded(mention=mention, is_new=False, was_verified=was_verified)
+    return Recorded(mention=mention, was_verified=was_verified)
 
 
 def request_check(mention: Mention) -> None:
