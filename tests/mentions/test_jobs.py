@@ -14,20 +14,9 @@ from commentsvc import jobs
 from commentsvc.extensions import db
 from commentsvc.models import Mention, MentionKind, Verification
 from commentsvc.services.mentions import check_claim, end_check, record_mention
-from tests.mentions.helpers import TARGET
+from tests.mentions.helpers import TARGET, wait_for
 from tests.workers.pages import link_page
 from workers.mentions import verify_mention
-
-
-def wait_for(predicate, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        db.session.rollback()
-        db.session.expire_all()
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def verification() -> list[Verification]:

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import xmlrpc.client
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from commentsvc.extensions import db
 from commentsvc.models import Mention, Verification
-from tests.mentions.helpers import TARGET, thread_mentions
+from tests.mentions.helpers import TARGET, thread_mentions, wait_for
 from tests.workers.pages import link_page
 
 pytestmark = pytest.mark.redis
@@ -83,17 +82,6 @@ def kill_tree(process: subprocess.Popen) -> None:
     process.wait(10)
 
 
-def wait_until(predicate, seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        db.session.rollback()
-        db.session.expire_all()
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not reached in time")
-
-
 def mentions() -> list[Mention]:
     return list(db.session.scalars(sa.select(Mention)))
 
@@ -123,11 +111,11 @@ def test_mention_survives_a_worker_killed_mid_job(app, site, pages, workers, cli
     first = workers()
     response = client.post("/webmention/blog", data={"source": source, "target": TARGET})
     assert response.status_code == 201
-    wait_until(lambda: pages.hits("/slow") == 1)
+    wait_for(lambda: pages.hits("/slow") == 1, seconds=60)
     kill_tree(first)
     release.set()
     workers()
-    wait_until(lambda: [m.verification for m in mentions()] == [Verification.VERIFIED])
+    wait_for(lambda: [m.verification for m in mentions()] == [Verification.VERIFIED], seconds=60)
     assert len(thread_mentions(client)) == 1
 
 
@@ -141,7 +129,7 @@ def test_mention_pending_when_redis_is_flushed_is_found_by_the_sweep(
     assert response.status_code == 201
     Redis.from_url(redis_url).flushall()  # the queued job is lost; the database still knows
     workers()
-    wait_until(lambda: [m.verification for m in mentions()] == [Verification.VERIFIED])
+    wait_for(lambda: [m.verification for m in mentions()] == [Verification.VERIFIED], seconds=60)
     assert pages.hits("/post") == 1
     assert len(thread_mentions(client)) == 1
 
