@@ -3,16 +3,22 @@
 #
 #   docker build -t commentsvc .
 #   docker run --rm -v commentsvc-data:/var/lib/commentsvc commentsvc commentsvc db upgrade
-#   docker run -d -p 8000:8000 -v commentsvc-data:/var/lib/commentsvc commentsvc
+#   docker run -d -p 127.0.0.1:8000:8000 -v commentsvc-data:/var/lib/commentsvc commentsvc
 #   docker run -d -e COMMENTSVC_REDIS_URL=redis://... commentsvc commentsvc worker
+#
+# The web command is gunicorn with deploy/gunicorn.conf.py (copied to
+# /etc/commentsvc/gunicorn.conf.py): gthread workers, which must sit behind nginx
+# (deploy/nginx/commentsvc.conf.template) because a client that sends its headers slowly holds
+# a gthread thread for as long as it likes. deploy/compose.yaml runs the whole stack: nginx,
+# web, worker, PostgreSQL and Redis (docs/deployment.md).
 #
 # With no settings it runs the embedded default: SQLite and a generated secret key in the
 # instance volume (run `commentsvc db upgrade` once first, as above). Production sets
 # COMMENTSVC_DATABASE_URL (PostgreSQL: psycopg is installed), COMMENTSVC_REDIS_URL,
 # COMMENTSVC_SECRET_KEY and COMMENTSVC_PUBLIC_URL, and runs `commentsvc db upgrade` once per
 # release, not per container.
-# WEB_CONCURRENCY sets gunicorn's worker processes. The HEALTHCHECK probes the web app: turn it
-# off for worker containers (compose: `healthcheck: {disable: true}`).
+# WEB_CONCURRENCY sets gunicorn's worker processes, GUNICORN_THREADS the threads of each. The
+# HEALTHCHECK probes the web app: deploy/compose.yaml gives the worker a check of its own.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -40,6 +46,9 @@ print('\n'.join(s for s in (line.strip() for line in lines) if s and not s.start
         > requirements.txt \
     && pip install --no-cache-dir --requirement requirements.txt
 
+# The gunicorn settings (read at start, so outside /build, which is removed below).
+COPY deploy/gunicorn.conf.py /etc/commentsvc/gunicorn.conf.py
+
 # The service itself (.dockerignore lets in only what ships), installed as a regular package.
 COPY . .
 RUN pip install --no-cache-dir --no-deps . \
@@ -53,5 +62,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--worker-tmp-dir", "/dev/shm", \
-     "--access-logfile", "-", "commentsvc.wsgi:app"]
+CMD ["gunicorn", "--config", "/etc/commentsvc/gunicorn.conf.py"]

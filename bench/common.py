@@ -51,6 +51,7 @@ class Server:
         cwd: Path = ROOT,
         gunicorn_args: Sequence[str] = (),
         log_dir: Path,
+        workers: int | None = 1,
     ) -> None:
         self.name = name
         self.port = free_port()
@@ -58,8 +59,10 @@ class Server:
         self._log = (log_dir / f"{name}.log").open("w")
         home = log_dir / f"{name}-home"  # gunicorn's control socket: one per server
         home.mkdir(exist_ok=True)
+        # workers=None: as many as the gunicorn settings in gunicorn_args say (--config).
+        worker_args = ["--workers", str(workers)] if workers is not None else []
         command = [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{self.port}",
-                   "--workers", "1", *gunicorn_args, wsgi_app]  # fmt: skip
+                   *worker_args, *gunicorn_args, wsgi_app]  # fmt: skip
         self.process = subprocess.Popen(
             command,
             cwd=cwd,
@@ -125,6 +128,7 @@ class WrkResult:
     requests: int
     errors: int  # socket errors plus non-2xx/3xx responses
     cpu_us_per_request: float = float("nan")  # the server's worker CPU time per request
+    p50_ms: float = float("nan")
 
     @property
     def is_clean(self) -> bool:
@@ -143,6 +147,7 @@ def _duration_ms(text: str) -> float:
 
 def parse_wrk(output: str) -> WrkResult:
     rate = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
+    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE)
     p99 = re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE)
     total = re.search(r"^\s+(\d+) requests in", output, re.MULTILINE)
     if not (rate and p99 and total):
@@ -150,14 +155,27 @@ def parse_wrk(output: str) -> WrkResult:
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors += int(non_2xx.group(1)) if non_2xx else 0
-    return WrkResult(float(rate.group(1)), _duration_ms(p99.group(1)), int(total.group(1)), errors)
+    return WrkResult(
+        float(rate.group(1)),
+        _duration_ms(p99.group(1)),
+        int(total.group(1)),
+        errors,
+        p50_ms=_duration_ms(p50.group(1)) if p50 else float("nan"),
+    )
 
 
 def wrk(
-    server: Server, path: str, seconds: float, headers: Mapping[str, str], connections: int = 16
+    server: Server,
+    path: str,
+    seconds: float,
+    headers: Mapping[str, str],
+    connections: int = 16,
+    *,
+    base_url: str | None = None,
 ) -> WrkResult:
-    """``wrk -t1 -cN -dS --latency`` against one loopback URL of ``server``."""
-    url = server.url + path
+    """``wrk -t1 -cN -dS --latency`` against one loopback URL of ``server``, or of the proxy
+    in front of it at ``base_url`` (the CPU time is still ``server``'s)."""
+    url = (base_url or server.url) + path
     binary = shutil.which("wrk")
     if binary is None:
         raise RuntimeError("wrk is not installed (apt-get install wrk)")

@@ -1,0 +1,230 @@
+"""The shipped production stack as real processes: gunicorn with deploy/gunicorn.conf.py, nginx
+with deploy/nginx/commentsvc.conf.template rendered for loopback ports, and clients that send
+their request headers one byte every two seconds.
+
+The service is set up the way an operator does it: ``commentsvc db upgrade`` and ``commentsvc
+site add`` with COMMENTSVC_* settings, on a temporary SQLite database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+from urllib.request import Request, urlopen
+
+import pytest
+
+from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+HOST = "127.0.0.1"
+SITE = "deploy"
+SITE_ORIGIN = "https://blog.example.org"
+BIN = Path(sys.executable).parent
+
+
+def render_template(text: str, values: dict[str, str]) -> str:
+    """What the nginx image's envsubst does with a filter: only the named ``${NAME}`` change."""
+    return re.sub(r"\$\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def wait_for_port(port: int, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{process.args[0]} exited at start:\n{log.read_text()[-3000:]}")
+        try:
+            socket.create_connection((HOST, port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    pytest.fail(f"{process.args[0]} did not listen on {port} within {timeout:.0f} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM to the process group (gunicorn's master and workers), SIGKILL if it lingers."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+
+
+@dataclass(frozen=True)
+class Stack:
+    gunicorn_port: int
+    nginx_port: int
+    thread_path: str
+    gunicorn_log: Path
+    nginx_log: Path  # nginx's access log goes to its standard output
+
+
+def _service_env(folder: Path, public_url: str) -> dict[str, str]:
+    inherited = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("COMMENTSVC_", "GUNICORN_", "WEB_CONCURRENCY", "FORWARDED_ALLOW"))
+    }
+    return {
+        **inherited,
+        "HOME": str(folder),  # gunicorn's control socket
+        "COMMENTSVC_DATABASE_URL": f"sqlite:///{folder / 'commentsvc.sqlite3'}",
+        "COMMENTSVC_SECRET_KEY": "deploy-test-secret-key-0123456789abcdef",
+        "COMMENTSVC_PUBLIC_URL": public_url,
+        "COMMENTSVC_INSTANCE_PATH": str(folder / "instance"),
+        "COMMENTSVC_PROXY_COUNT": "1",  # one proxy (nginx), as deploy/compose.yaml sets it
+        "COMMENTSVC_RATELIMIT_PREVIEW": "2 per minute",
+        "COMMENTSVC_MIN_FILL_IN_SECONDS": "0",
+    }
+
+
+def _operator(env: dict[str, str], *args: str) -> None:
+    result = subprocess.run(
+        [str(BIN / "commentsvc"), *args], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def _nginx_config(folder: Path, gunicorn_port: int, nginx_port: int) -> Path:
+    template = (DEPLOY / "nginx" / "commentsvc.conf.template").read_text()
+    site = render_template(
+        template,
+        {"COMMENTSVC_UPSTREAM": f"{HOST}:{gunicorn_port}", "NGINX_LISTEN": f"{HOST}:{nginx_port}"},
+    )
+    (folder / "commentsvc.conf").write_text(site)
+    temp_paths = "\n".join(
+        f"    {kind}_temp_path {folder / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    main = folder / "nginx.conf"
+    main.write_text(
+        f"user root root;\nworker_processes 1;\npid {folder / 'nginx.pid'};\n"
+        f"error_log {folder / 'error.log'} warn;\n"
+        "events { worker_connections 1024; }\n"
+        f"http {{\n{temp_paths}\n    include {folder / 'commentsvc.conf'};\n}}\n"
+    )
+    return main
+
+
+def _post_comment(port: int, page: str) -> None:
+    """A guest comment through nginx: the thread read has something to render."""
+    document = {"url": page, "body": "A *first* comment.", "name": "Reader"}
+    posted = Request(
+        f"http://{HOST}:{port}/api/sites/{SITE}/comments",
+        data=json.dumps(document).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urlopen(posted, timeout=30) as response:
+        assert response.status == 201, response.read()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """gunicorn (one worker process, the shipped settings otherwise) behind nginx."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        pytest.fail("nginx is not installed: .ci/run installs it (apt-get install nginx)")
+    folder = tmp_path_factory.mktemp("stack")
+    gunicorn_port, nginx_port = free_port(), free_port()
+    env = _service_env(folder, f"http://{HOST}:{nginx_port}")
+    _operator(env, "db", "upgrade")
+    _operator(env, "site", "add", SITE, "--origin", SITE_ORIGIN)
+
+    processes: list[subprocess.Popen] = []
+    gunicorn_log = folder / "gunicorn.log"
+    gunicorn = [str(BIN / "gunicorn"), "--config", str(DEPLOY / "gunicorn.conf.py"),
+                "--bind", f"{HOST}:{gunicorn_port}", "--workers", "1"]  # fmt: skip
+    with gunicorn_log.open("w") as log:
+        processes.append(
+            subprocess.Popen(
+                gunicorn,
+                cwd=folder,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+    nginx_log = folder / "nginx.out"
+    config = _nginx_config(folder, gunicorn_port, nginx_port)
+    with nginx_log.open("w") as log:
+        processes.append(
+            subprocess.Popen(
+                [nginx, "-p", f"{folder}/", "-c", str(config), "-e", "stderr", "-g", "daemon off;"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+    try:
+        wait_for_port(gunicorn_port, processes[0], gunicorn_log)
+        wait_for_port(nginx_port, processes[1], nginx_log)
+        page = f"{SITE_ORIGIN}/posts/hello/"
+        _post_comment(nginx_port, page)
+        thread_path = f"/api/sites/{SITE}/thread?url={quote(page, safe='')}"
+        with urlopen(f"http://{HOST}:{nginx_port}{thread_path}", timeout=30) as response:
+            assert json.load(response)["comments"], "the thread read does not show the comment"
+        yield Stack(gunicorn_port, nginx_port, thread_path, gunicorn_log, nginx_log)
+    finally:
+        for process in reversed(processes):
+            stop(process)
+
+
+class SlowHeaderClients:
+    """Connections that send a request's header one byte every ``interval`` seconds."""
+
+    REQUEST = b"GET /healthz HTTP/1.1\r\nHost: slow.example\r\nX-Padding: " + b"x" * 200
+
+    def __init__(self, port: int, count: int, interval: float) -> None:
+        self._sockets = [socket.create_connection((HOST, port), timeout=5) for _ in range(count)]
+        self._interval = interval
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._dribble, daemon=True)
+        self._thread.start()
+
+    def _dribble(self) -> None:
+        for byte in self.REQUEST:
+            for sock in self._sockets:
+                with contextlib.suppress(OSError):  # the server gave up on this one
+                    sock.send(bytes([byte]))
+            if self._stopped.wait(self._interval):
+                return
+
+    def close(self) -> None:
+        self._stopped.set()
+        self._thread.join(5)
+        for sock in self._sockets:
+            sock.close()
+
+
+@pytest.fixture
+def slow_header_clients() -> Iterator[Callable[[int, int], SlowHeaderClients]]:
+    """``slow_header_clients(port, count)``: every set opened is closed after the test."""
+    opened: list[SlowHeaderClients] = []
+
+    def open_clients(port: int, count: int) -> SlowHeaderClients:
+        clients = SlowHeaderClients(port, count, interval=2.0)
+        opened.append(clients)
+        return clients
+
+    yield open_clients
+    for clients in opened:
+        clients.close()

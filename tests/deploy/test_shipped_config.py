@@ -1,0 +1,60 @@
+"""The deployment files agree with each other: the image runs the gunicorn settings the README
+and compose name, compose checks the health of every long-running service, takes its secrets
+from the operator with no defaults, and publishes nginx only."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())
+SETTINGS_IN_IMAGE = "/etc/commentsvc/gunicorn.conf.py"
+
+
+def test_image_runs_gunicorn_with_the_shipped_settings_file() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert f"COPY deploy/gunicorn.conf.py {SETTINGS_IN_IMAGE}" in dockerfile
+    assert f'CMD ["gunicorn", "--config", "{SETTINGS_IN_IMAGE}"]' in dockerfile
+    allowed = (ROOT / ".dockerignore").read_text().splitlines()
+    assert "!deploy/gunicorn.conf.py" in allowed
+
+
+def test_readme_production_section_uses_compose_and_the_settings_file() -> None:
+    readme = (ROOT / "README.md").read_text()
+    production = readme.split("## Production", 1)[1].split("\n## ", 1)[0]
+    assert "deploy/compose.yaml" in production
+    assert "gunicorn -c deploy/gunicorn.conf.py" in production
+    assert "nginx" in production
+
+
+def test_compose_checks_the_health_of_every_long_running_service() -> None:
+    services = COMPOSE["services"]
+    assert {"web", "worker", "db", "redis", "nginx"} <= set(services)
+    for name, service in services.items():
+        if name == "migrate":
+            assert service["command"] == ["commentsvc", "db", "upgrade"]
+            continue
+        assert service["healthcheck"]["test"][0] == "CMD", name
+    assert "command" not in services["web"], "web runs the image's gunicorn command"
+    assert services["worker"]["command"] == ["commentsvc", "worker"]
+
+
+def test_compose_secrets_come_from_the_operator_without_defaults() -> None:
+    text = (ROOT / "deploy" / "compose.yaml").read_text()
+    for secret in ("POSTGRES_PASSWORD", "COMMENTSVC_SECRET_KEY"):
+        references = re.findall(r"\$\{" + secret + r"([^}]*)\}", text)
+        assert references, secret
+        assert all(ref.startswith(":?") for ref in references), f"{secret} has a default"
+
+
+def test_only_nginx_is_published_and_gunicorn_trusts_forwarding_headers_from_it_alone() -> None:
+    services = COMPOSE["services"]
+    assert [name for name, s in services.items() if "ports" in s] == ["nginx"]
+    nginx_address = services["nginx"]["networks"]["backend"]["ipv4_address"]
+    assert services["web"]["environment"]["FORWARDED_ALLOW_IPS"] == nginx_address
+    assert services["web"]["environment"]["COMMENTSVC_PROXY_COUNT"] == "1"
+    template = services["nginx"]["volumes"][0].split(":")[0]
+    assert (ROOT / "deploy" / template).is_file()
