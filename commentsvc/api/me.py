@@ -7,33 +7,44 @@ from typing import Any
 import sqlalchemy as sa
 
 from commentsvc.api import bp
-from commentsvc.auth.tokens import current_account
+from commentsvc.auth.tokens import current_account, current_grant
 from commentsvc.avatars import avatar_url
 from commentsvc.extensions import db
 from commentsvc.models import Account, Site, SiteOperator
 
 
 def account_document(account: Account) -> dict[str, Any]:
-    """What the embedding page may know of its signed-in commenter (no email address: the
-    page belongs to a site owner, not to us)."""
-    operated = db.session.scalars(
-        sa.select(Site.name)
-        .join(SiteOperator, SiteOperator.site_id == Site.id)
-        .where(SiteOperator.account_id == account.id)
-        .order_by(Site.name)
-    )
+    """What the embedding page may know of its signed-in commenter: what the widget shows, and
+    nothing more (no email address, no operator roles: the page belongs to a site owner, not to
+    us, and a token is only ever handed to such a page)."""
     return {
         "id": account.id,
         "name": account.display_name,
         "avatar": account.avatar_url or avatar_url(f"account:{account.id}"),
         "providers": sorted({identity.provider for identity in account.identities}),
-        "operator_of": list(operated),
     }
+
+
+def operated_sites(account: Account) -> list[str]:
+    return list(
+        db.session.scalars(
+            sa.select(Site.name)
+            .join(SiteOperator, SiteOperator.site_id == Site.id)
+            .where(SiteOperator.account_id == account.id)
+            .order_by(Site.name)
+        )
+    )
 
 
 @bp.get("/me")
 def me() -> dict[str, Any]:
+    """With the widget's token: the commenter and the site the token is for. With the session
+    cookie (pages on the service's own origin): the operator roles as well."""
     account = current_account()
     if account is None:
         return {"authenticated": False}
-    return {"authenticated": True, "account": account_document(account)}
+    grant = current_grant()
+    if grant is not None:
+        return {"authenticated": True, "site": grant.site, "account": account_document(account)}
+    document = {**account_document(account), "operator_of": operated_sites(account)}
+    return {"authenticated": True, "account": document}

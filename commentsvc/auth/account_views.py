@@ -10,11 +10,11 @@ from flask import Response, redirect, render_template, request, url_for
 from commentsvc.auth import bp
 from commentsvc.auth.flow import sign_out_session
 from commentsvc.auth.forms import ConfirmForm, DeleteForm, ProfileForm
-from commentsvc.auth.providers import configured_providers
 from commentsvc.auth.tokens import current_account
 from commentsvc.errors import InvalidInput, ServiceError
 from commentsvc.extensions import db
 from commentsvc.models import Account
+from commentsvc.providers import configured_providers
 from commentsvc.services.account_data import CommentFate, delete_account, export_account
 from commentsvc.services.accounts import update_profile
 from commentsvc.services.identities import unlink_identity

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 
-from commentsvc.auth.providers import ProviderKind, ProviderSpec, configured_providers
 from commentsvc.errors import NotFound
+from commentsvc.providers import ProviderKind, ProviderSpec, configured_providers
 
 if TYPE_CHECKING:
     from authlib.integrations.flask_client import FlaskOAuth2App, OAuth

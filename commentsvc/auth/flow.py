@@ -1,28 +1,41 @@
 """Where a sign-in started and where it ends: a widget popup (site + checked origin) or a page
-on this service (``next=``). Kept in the first-party session of the popup across the provider
-round trip; the origin is checked against the site's origins before anything is stored.
+on this service (``next=``).
+
+A token reaches an embedding page only as the direct answer to something the reader did in the
+popup: the provider's callback of a round trip started in it, a password form posted in it
+(CSRF-protected), or the confirmation button of an already signed-in reader (CSRF-protected,
+never framed). An OAuth round trip is kept in the session under a one-time nonce that is also
+its OAuth ``state``: the callback finds exactly the flow its own popup started, and no other
+window can complete it or swap in another site. No GET of a fixed URL hands out a token.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import asdict, dataclass
 
-from flask import Response, redirect, request, session, url_for
+from flask import Response, redirect, render_template, request, session, url_for
 
-from commentsvc.auth.providers import is_offered
+from commentsvc.api.me import account_document
+from commentsvc.auth.forms import ConfirmForm
 from commentsvc.auth.redirects import DEFAULT_NEXT, safe_next
 from commentsvc.errors import Forbidden, InvalidInput
 from commentsvc.models import Account
+from commentsvc.providers import SITE_PROVIDER, is_offered
 from commentsvc.services.sites import get_site
+from commentsvc.tokens import issue_token
 from commentsvc.urls import normalise_origin
 
-FLOW_KEY = "auth_flow"
+FLOWS_KEY = "auth_flows"  # OAuth round trips in flight, by their one-time nonce (= state)
+PENDING_KEY = "auth_popup"  # the last popup opened, to ask "continue as ...?" again
+MAX_FLOWS = 4  # a few tabs at once; the oldest round trip is dropped beyond that
 
 
 @dataclass(frozen=True)
 class SignInFlow:
     """``site``/``origin`` for a widget popup; ``next`` for a page of this service."""
 
+    provider: str
     site: str | None = None
     origin: str | None = None
     next: str = DEFAULT_NEXT
@@ -31,6 +44,11 @@ class SignInFlow:
     @property
     def is_popup(self) -> bool:
         return self.origin is not None
+
+    @property
+    def query(self) -> dict[str, str]:
+        """The query string that starts this popup flow again."""
+        return {"site": self.site or "", "origin": self.origin or ""}
 
 
 def flow_from_request(provider: str, *, is_link: bool = False) -> SignInFlow:
@@ -45,9 +63,14 @@ def flow_from_request(provider: str, *, is_link: bool = False) -> SignInFlow:
     if request.args.get("next") and next_path is None:
         raise InvalidInput("`next` must be a path on this service, such as /moderate/.")
     if site_name is None and origin is None:
-        return SignInFlow(next=next_path or DEFAULT_NEXT, is_link=is_link)
+        return SignInFlow(provider, next=next_path or DEFAULT_NEXT, is_link=is_link)
     if site_name is None or origin is None:
         raise InvalidInput("A sign-in popup needs both `site` and `origin`.")
+    return checked_popup_flow(provider, site_name, origin)
+
+
+def checked_popup_flow(provider: str, site_name: str, origin: str) -> SignInFlow:
+    """A popup flow whose origin is (still) one of the site's and whose provider it offers."""
     site = get_site(site_name)
     try:
         origin = normalise_origin(origin)
@@ -57,20 +80,45 @@ def flow_from_request(provider: str, *, is_link: bool = False) -> SignInFlow:
         raise Forbidden(f"{origin} is not an origin of site {site.name!r}.")
     if not is_offered(site, provider):
         raise Forbidden(f"Site {site.name!r} does not offer sign-in with {provider!r}.")
-    return SignInFlow(site=site.name, origin=origin, is_link=is_link)
+    return SignInFlow(provider, site=site.name, origin=origin)
 
 
-def remember_flow(flow: SignInFlow) -> None:
-    session[FLOW_KEY] = asdict(flow)
+def start_round_trip(flow: SignInFlow) -> str:
+    """Remember ``flow`` for the provider's callback; returns its one-time nonce."""
+    nonce = secrets.token_urlsafe(24)
+    flows = dict(session.get(FLOWS_KEY) or {})
+    while len(flows) >= MAX_FLOWS:
+        flows.pop(next(iter(flows)))
+    flows[nonce] = asdict(flow)
+    session[FLOWS_KEY] = flows
+    return nonce
 
 
-def current_flow() -> SignInFlow | None:
-    data = session.get(FLOW_KEY)
+def end_round_trip(nonce: str | None) -> SignInFlow | None:
+    """The flow started under ``nonce`` in this browser, forgotten as it is returned."""
+    flows = dict(session.get(FLOWS_KEY) or {})
+    data = flows.pop(nonce, None) if isinstance(nonce, str) else None
+    session[FLOWS_KEY] = flows
     if not isinstance(data, dict):
         return None
     try:
         return SignInFlow(**data)
     except TypeError:
+        return None
+
+
+def remember_pending(flow: SignInFlow) -> None:
+    """The popup last opened: enough to ask an already signed-in reader again, never a grant."""
+    session[PENDING_KEY] = {"provider": flow.provider, **flow.query}
+
+
+def pending_flow() -> SignInFlow | None:
+    data = session.get(PENDING_KEY)
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        return None
+    try:
+        return checked_popup_flow(data["provider"], data["site"], data["origin"])
+    except (KeyError, InvalidInput, Forbidden):
         return None
 
 
@@ -81,16 +129,46 @@ def sign_in_session(account: Account) -> None:
 
 
 def sign_out_session() -> None:
-    session.pop("account_id", None)
-    session.pop("generation", None)
-    session.pop(FLOW_KEY, None)
+    for key in ("account_id", "generation", FLOWS_KEY, PENDING_KEY):
+        session.pop(key, None)
 
 
-def finish(account: Account, flow: SignInFlow) -> Response:
-    """After a successful sign-in: the popup hands a token to the widget; a page goes on."""
+def ask_to_continue(account: Account, flow: SignInFlow) -> tuple[str, int]:
+    """The reader is signed in here already: the embedding site gets a token only if they say
+    so, on this page (CSRF-protected form, framing forbidden by every /auth page's headers)."""
+    remember_pending(flow)
+    if flow.provider == SITE_PROVIDER:
+        switch_url = url_for("auth.login_site", switch="1", **flow.query)
+    else:
+        switch_url = url_for("auth.login", provider=flow.provider, switch="1", **flow.query)
+    page = render_template(
+        "auth/confirm.html", account=account, flow=flow, form=ConfirmForm(), switch_url=switch_url
+    )
+    return page, 200
+
+
+def hand_over(account: Account, flow: SignInFlow) -> tuple[str, int]:
+    """The completion page: posts a token for ``flow``'s site to the opener, only at the origin
+    checked for it. Its only script carries this response's CSP nonce; ``postMessage`` names the
+    exact target origin, so a page that navigated the opener elsewhere receives nothing."""
+    session.pop(PENDING_KEY, None)
+    token, expires_at = issue_token(account, flow.site or "", flow.origin or "")
+    message = {
+        "type": "commentsvc:signed-in",
+        "token": token,
+        "expires_at": expires_at.isoformat().replace("+00:00", "Z"),
+        "account": account_document(account),
+    }
+    return render_template("auth/complete.html", message=message, origin=flow.origin), 200
+
+
+def finish(account: Account, flow: SignInFlow) -> Response | tuple[str, int]:
+    """After a sign-in done in this window: the popup hands a token over; a page goes on.
+
+    A popup's origin is checked again: the site may have dropped it during the round trip."""
+    if flow.is_popup:
+        flow = checked_popup_flow(flow.provider, flow.site or "", flow.origin or "")
     sign_in_session(account)
     if flow.is_popup:
-        remember_flow(flow)
-        return redirect(url_for("auth.complete"))
-    session.pop(FLOW_KEY, None)
+        return hand_over(account, flow)
     return redirect(flow.next)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, request
 
+from commentsvc.job_names import MAIL_JOBS
 from commentsvc.jobs import enqueue
 from commentsvc.models import Account
 
@@ -14,5 +15,5 @@ def link_base() -> str:
 
 
 def queue_mail(kind: str, account: Account) -> None:
-    """``kind`` is one of the jobs of ``workers.mail``; call after committing."""
-    enqueue(f"workers.mail.send_{kind}", account.id, link_base())
+    """``kind`` is a key of :data:`commentsvc.job_names.MAIL_JOBS`; call after committing."""
+    enqueue(MAIL_JOBS[kind], account.id, link_base())

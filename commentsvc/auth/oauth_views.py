@@ -1,24 +1,33 @@
 """Sign-in with an OAuth 2 / OpenID Connect provider: the redirect out and the callback back.
 
-Authlib creates and checks ``state``, the OIDC ``nonce`` and the PKCE verifier (kept in the
-popup's first-party session); a callback whose state this browser did not start is refused.
+Authlib checks ``state``, the OIDC ``nonce`` and the PKCE verifier (kept in the popup's
+first-party session); the ``state`` is the one-time nonce under which this popup's flow is kept
+(:mod:`commentsvc.auth.flow`), so the callback completes exactly the flow its popup started.
+A reader already signed in here is asked first ("Continue as ...?") instead of being sent on.
 """
 
 from __future__ import annotations
 
 import logging
 
-from flask import Response, current_app, request, url_for
+from flask import current_app, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from commentsvc.auth import bp
 from commentsvc.auth.clients import oauth_client
 from commentsvc.auth.errors import ProviderUnavailable
-from commentsvc.auth.flow import current_flow, finish, flow_from_request, remember_flow
+from commentsvc.auth.flow import (
+    ask_to_continue,
+    end_round_trip,
+    finish,
+    flow_from_request,
+    start_round_trip,
+)
 from commentsvc.auth.profiles import fetch_profile
-from commentsvc.auth.providers import configured_providers
 from commentsvc.auth.tokens import current_account
 from commentsvc.errors import InvalidInput, NotFound, Unauthorized
 from commentsvc.extensions import db
+from commentsvc.providers import configured_providers
 from commentsvc.services.identities import sign_in_with
 
 log = logging.getLogger(__name__)
@@ -31,32 +40,38 @@ def callback_url(provider: str) -> str:
 
 
 @bp.get("/login/<provider>")
-def login(provider: str) -> Response:
-    """Start signing in with ``provider`` (``?site=&origin=`` from the widget, or ``?next=``)."""
+def login(provider: str) -> BaseResponse | tuple[str, int]:
+    """Start signing in with ``provider`` (``?site=&origin=`` from the widget, or ``?next=``).
+
+    In a popup, a reader signed in here already is asked to confirm (``switch=1`` skips that
+    to sign in with another account)."""
     if provider not in configured_providers():
         raise NotFound(f"Sign-in with {provider!r} is not configured on this service.")
     is_link = request.args.get("link") == "1"
     if is_link and current_account() is None:
         raise Unauthorized("Sign in first, then link another provider from your account page.")
     flow = flow_from_request(provider, is_link=is_link)
-    remember_flow(flow)
+    account = current_account()
+    if flow.is_popup and account is not None and request.args.get("switch") != "1":
+        return ask_to_continue(account, flow)
+    nonce = start_round_trip(flow)
     import requests  # Authlib's transport, imported with it on first use
 
     try:
-        return oauth_client(provider).authorize_redirect(callback_url(provider))
+        return oauth_client(provider).authorize_redirect(callback_url(provider), state=nonce)
     except requests.RequestException as error:  # OIDC discovery failed
         log.warning("provider %s unreachable: %s", provider, error)
         raise ProviderUnavailable("The sign-in provider cannot be reached; try later.") from error
 
 
 @bp.get("/callback/<provider>")
-def callback(provider: str) -> Response:
+def callback(provider: str) -> BaseResponse | tuple[str, int]:
     """The provider sends the browser back here with ``code`` and ``state``."""
     spec = configured_providers().get(provider)
     if spec is None:
         raise NotFound(f"Sign-in with {provider!r} is not configured on this service.")
-    flow = current_flow()
-    if flow is None:
+    flow = end_round_trip(request.args.get("state"))
+    if flow is None or flow.provider != provider:
         raise InvalidInput("This sign-in was not started in this browser; start again.")
     client = oauth_client(provider)
     import requests

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from commentsvc.auth.providers import ProviderKind, ProviderSpec
 from commentsvc.errors import InvalidInput
+from commentsvc.providers import ProviderKind, ProviderSpec
 from commentsvc.services.identities import Profile
 
 if TYPE_CHECKING:

@@ -1,43 +1,53 @@
-"""The end of a sign-in (the popup hands a token to the widget) and signing out."""
+"""An already signed-in reader confirming a popup sign-in, and signing out.
+
+No GET hands out a token: ``/auth/complete`` only asks again ("Continue as ...?") for the popup
+last opened in this browser; the token comes from the POST of that question's form.
+"""
 
 from __future__ import annotations
 
-from flask import Response, redirect, render_template, request, session
+from flask import Response, redirect, render_template, request
 
-from commentsvc.api.me import account_document
 from commentsvc.auth import bp
-from commentsvc.auth.flow import FLOW_KEY, current_flow, sign_out_session
+from commentsvc.auth.flow import (
+    ask_to_continue,
+    flow_from_request,
+    hand_over,
+    pending_flow,
+    sign_out_session,
+)
 from commentsvc.auth.forms import ConfirmForm
 from commentsvc.auth.redirects import safe_next
-from commentsvc.auth.tokens import current_account, issue_token
-from commentsvc.errors import Forbidden, InvalidInput
+from commentsvc.auth.tokens import current_account
+from commentsvc.errors import InvalidInput, Unauthorized
 from commentsvc.extensions import db
 from commentsvc.services.accounts import revoke_tokens
-from commentsvc.services.sites import get_site
 
 
 @bp.get("/complete")
 def complete() -> tuple[str, int]:
-    """Post the new token to the opener, only at the origin checked when the popup opened.
-
-    The page's only script carries this response's CSP nonce; ``postMessage`` names the exact
-    target origin, so a page that navigated the opener elsewhere receives nothing.
-    """
-    flow = current_flow()
+    """Where a popup once ended: now it only shows the confirmation of the pending sign-in."""
     account = current_account()
-    if flow is None or not flow.is_popup or account is None:
+    flow = pending_flow()
+    if account is None or flow is None:
         raise InvalidInput("There is no sign-in to complete here; start again from the page.")
-    if flow.origin not in get_site(flow.site).origins:
-        raise Forbidden(f"{flow.origin} is no longer an origin of site {flow.site!r}.")
-    session.pop(FLOW_KEY, None)
-    token, expires_at = issue_token(account)
-    message = {
-        "type": "commentsvc:signed-in",
-        "token": token,
-        "expires_at": expires_at.isoformat().replace("+00:00", "Z"),
-        "account": account_document(account),
-    }
-    return render_template("auth/complete.html", message=message, origin=flow.origin), 200
+    return ask_to_continue(account, flow)
+
+
+@bp.post("/continue/<provider>")
+def confirm(provider: str) -> tuple[str, int]:
+    """The reader pressed "Continue as ...": the token for the site and origin the page showed
+    (``?site=&origin=``, checked again). Flask-WTF has checked the CSRF token already."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        raise InvalidInput("This form expired; reload it and try again.")
+    account = current_account()
+    if account is None:
+        raise Unauthorized("You are no longer signed in here; start again from the page.")
+    flow = flow_from_request(provider)
+    if not flow.is_popup:
+        raise InvalidInput("Nothing to continue: this page only answers a sign-in window.")
+    return hand_over(account, flow)
 
 
 @bp.route("/logout", methods=["GET", "POST"])

@@ -3,19 +3,26 @@
 No page says whether an email has an account: registering a taken address and asking a
 reset for an unknown one answer exactly as the normal case (mail tells the owner the rest),
 and a wrong password, an unknown email and a locked account get one and the same message.
+Failures lock an account for the client address they come from only (an IPv6 client's whole
+/64), so nobody can lock another person, an operator say, out by guessing wrong.
 """
 
 from __future__ import annotations
 
-from flask import Response, render_template, request
+import ipaddress
+
+from flask import render_template, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from commentsvc.auth import bp
-from commentsvc.auth.flow import finish, flow_from_request, sign_in_session
+from commentsvc.auth.flow import ask_to_continue, finish, flow_from_request, sign_in_session
 from commentsvc.auth.forms import ForgotForm, RegisterForm, ResetForm, SignInForm
-from commentsvc.auth.links import account_from_reset_token, account_from_verify_token
 from commentsvc.auth.mailing import queue_mail
-from commentsvc.auth.providers import SITE_PROVIDER, configured_providers
+from commentsvc.auth.tokens import current_account
+from commentsvc.clientip import client_ip, ip_hash
 from commentsvc.extensions import db, limiter
+from commentsvc.links import account_from_reset_token, account_from_verify_token
+from commentsvc.providers import SITE_PROVIDER, configured_providers
 from commentsvc.services.accounts import (
     EmailNotVerified,
     SignInRefused,
@@ -35,16 +42,36 @@ def _notice(title: str, message: str, status: int = 200) -> tuple[str, int]:
     return render_template("auth/notice.html", title=title, message=message), status
 
 
+def _address_key() -> str:
+    """The client address that failures are counted for, hashed: an IPv6 client usually holds
+    a whole /64, so that is one address here."""
+    address = client_ip()
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return ip_hash(address)
+    if parsed.version == 6 and parsed.ipv4_mapped is None:
+        address = str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return ip_hash(address)
+
+
 @bp.route("/login/site", methods=["GET", "POST"])
 @limiter.limit(SIGN_IN_LIMIT, methods=["POST"])
-def login_site() -> Response | tuple[str, int]:
-    """Email + password: in the widget's popup (``site``, ``origin``) or as a page (``next``)."""
+def login_site() -> BaseResponse | tuple[str, int]:
+    """Email + password: in the widget's popup (``site``, ``origin``) or as a page (``next``).
+
+    In a popup, a reader signed in here already is asked to confirm instead (``switch=1``
+    shows the form to sign in with another account)."""
     flow = flow_from_request(SITE_PROVIDER)
+    signed_in = current_account()
+    wants_another = request.args.get("switch") == "1"
+    if request.method == "GET" and flow.is_popup and signed_in is not None and not wants_another:
+        return ask_to_continue(signed_in, flow)
     form = SignInForm()
     error = None
     if form.validate_on_submit():
         try:
-            account = authenticate(form.email.data, form.password.data)
+            account = authenticate(form.email.data, form.password.data, _address_key())
         except SignInRefused as refused:
             error = refused.detail
         except EmailNotVerified as unverified:
@@ -65,6 +92,7 @@ def login_site() -> Response | tuple[str, int]:
         query=request.query_string.decode(),
         providers=providers,
         next=flow.next,
+        origin=flow.origin,
     )
     return page, (401 if error else 200)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from flask import render_template
 
 from commentsvc.auth import bp
-from commentsvc.auth.links import comment_id_from_unsubscribe_token
 from commentsvc.extensions import csrf, db
+from commentsvc.links import comment_id_from_unsubscribe_token
 from commentsvc.models import Comment
 
 

@@ -1,4 +1,5 @@
-"""Commenter accounts, the provider identities linked to them, and operator roles."""
+"""Commenter accounts, the provider identities linked to them, operator roles, and the
+password failures counted per account and client address."""
 
 from __future__ import annotations
 
@@ -15,15 +16,14 @@ class Account(db.Model):
     __tablename__ = "account"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Unique when present; OAuth-only accounts may have none.
-    email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
+    # Stored lower-cased; unique without regard to case when present (the index below).
+    # OAuth-only accounts may have none.
+    email: Mapped[str | None] = mapped_column(sa.String(254))
     display_name: Mapped[str] = mapped_column(sa.String(80))
     avatar_url: Mapped[str | None] = mapped_column(sa.String(1024))
     website: Mapped[str | None] = mapped_column(sa.String(512))
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     is_email_verified: Mapped[bool] = mapped_column(default=False)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped on sign-out everywhere / password change: every token with an older value dies.
     token_generation: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -37,6 +37,27 @@ class Account(db.Model):
 
     def operates(self, site_id: int) -> bool:
         return any(role.site_id == site_id for role in self.operator_roles)
+
+
+# Rows written before addresses were normalised may differ in case: the index still holds.
+sa.Index("uq_account_email_lower", sa.func.lower(Account.email), unique=True)
+
+
+class LoginFailure(db.Model):
+    """Wrong passwords for one account from one client address (its keyed hash, an IPv6
+    client's /64): the lock they lead to keeps that address out, never the account's owner."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (
+        sa.UniqueConstraint("account_id", "address", name="uq_login_failure_account_address"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id", ondelete="CASCADE"))
+    address: Mapped[str] = mapped_column(sa.String(64))
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Identity(db.Model):

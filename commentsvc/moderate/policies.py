@@ -7,12 +7,12 @@ from collections.abc import Mapping
 from flask import Response, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from commentsvc.auth.providers import SITE_PROVIDER, configured_providers
 from commentsvc.errors import InvalidInput
 from commentsvc.extensions import db
 from commentsvc.models import ModerationMode, Site
 from commentsvc.moderate import access, queue
 from commentsvc.moderate.blueprint import bp
+from commentsvc.providers import SITE_PROVIDER, configured_providers
 from commentsvc.services.policy import Policy, current_policy, update_policy
 
 MAX_EDIT_WINDOW_MINUTES = 7 * 24 * 60

@@ -1,11 +1,16 @@
 """Site accounts: creation, password hashing (argon2) and checking with lock-out, profile,
-token revocation, operator roles."""
+token revocation, operator roles.
+
+Addresses are stored lower-cased and looked up without regard to case: ``OPA@example.org``
+and ``opa@example.org`` are one account. Lock-out after wrong passwords is per account *and*
+client address: whoever guesses is locked out, the owner signing in from elsewhere is not.
+"""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -14,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from commentsvc.errors import Conflict, InvalidInput, ServiceError
 from commentsvc.extensions import db
 from commentsvc.models import Account, SiteOperator
+from commentsvc.models.account import LoginFailure
 from commentsvc.models.base import utcnow
 from commentsvc.services.sites import get_site
 
@@ -29,11 +35,18 @@ def hash_password(password: str) -> str:
 
 
 def normalise_email(email: str) -> str:
+    """The address as stored and compared: trimmed and lower-cased (mail providers treat the
+    local part without regard to case, and two accounts differing only in case are a trap)."""
     email = (email or "").strip()
     local, at, domain = email.rpartition("@")
     if not at or not local or "." not in domain or len(email) > 254 or " " in email:
         raise InvalidInput(f"{email!r} is not an email address.")
-    return f"{local}@{domain.lower()}"
+    return email.lower()
+
+
+def _email_is(email: str) -> sa.ColumnElement[bool]:
+    """Matches ``email`` (normalised) without regard to case, rows stored before included."""
+    return sa.func.lower(Account.email) == email
 
 
 def create_account(
@@ -50,7 +63,7 @@ def create_account(
         raise InvalidInput(f"A display name is 1-{MAX_DISPLAY_NAME} characters.", field="name")
     if password is not None:
         check_new_password(password)
-    if db.session.scalar(sa.select(Account.id).where(Account.email == email)) is not None:
+    if db.session.scalar(sa.select(Account.id).where(_email_is(email))) is not None:
         raise Conflict(f"An account for {email} exists already.")
     account = Account(
         email=email,
@@ -129,30 +142,67 @@ def find_account_by_email(email: str) -> Account | None:
         email = normalise_email(email)
     except InvalidInput:
         return None
-    return db.session.scalar(sa.select(Account).where(Account.email == email))
+    return db.session.scalar(sa.select(Account).where(_email_is(email)))
 
 
-def authenticate(email: str, password: str) -> Account:
-    """The account whose email and password these are; counts failures and locks after
-    :data:`MAX_FAILED_LOGINS` of them for :data:`LOCK_DURATION`."""
+def _failures(account: Account, address: str) -> LoginFailure | None:
+    return db.session.scalar(
+        sa.select(LoginFailure).where(
+            LoginFailure.account_id == account.id, LoginFailure.address == address
+        )
+    )
+
+
+def _count_failure(account: Account, address: str, now: datetime) -> None:
+    """One more wrong password from ``address``; the :data:`MAX_FAILED_LOGINS`-th within
+    :data:`LOCK_DURATION` of each other locks that address out for :data:`LOCK_DURATION`."""
+    record = _failures(account, address)
+    if record is None:
+        try:
+            with db.session.begin_nested():
+                record = LoginFailure(account_id=account.id, address=address, failures=0)
+                db.session.add(record)
+        except sa.exc.IntegrityError:  # a concurrent failure from the same address
+            record = _failures(account, address)
+            if record is None:
+                raise
+    elif record.last_failed_at < now - LOCK_DURATION:
+        record.failures = 0
+    record.failures += 1
+    record.last_failed_at = now
+    if record.failures >= MAX_FAILED_LOGINS:
+        record.locked_until = now + LOCK_DURATION
+        record.failures = 0
+    db.session.execute(  # forget what can no longer lock anyone
+        sa.delete(LoginFailure).where(
+            LoginFailure.account_id == account.id,
+            LoginFailure.last_failed_at < now - 2 * LOCK_DURATION,
+        )
+    )
+    db.session.flush()
+
+
+def authenticate(email: str, password: str, address: str) -> Account:
+    """The account whose email and password these are, asked from client ``address`` (a key
+    the caller derives from it). Failures are counted per account and address, and lock that
+    address out of that account after :data:`MAX_FAILED_LOGINS` of them for
+    :data:`LOCK_DURATION`; other addresses, the owner's, are not affected."""
     account = find_account_by_email(email)
     if account is None or not account.password_hash:
         _spend_equal_time(password)
         raise SignInRefused()
     now = utcnow()
-    is_locked = account.locked_until is not None and account.locked_until > now
+    record = _failures(account, address)
+    is_locked = record is not None and record.locked_until is not None
+    is_locked = is_locked and record.locked_until > now
     is_right = _verify(account.password_hash, password)
     if is_locked:
         raise SignInRefused()
     if not is_right:
-        account.failed_logins = (account.failed_logins or 0) + 1
-        if account.failed_logins >= MAX_FAILED_LOGINS:
-            account.locked_until = now + LOCK_DURATION
-            account.failed_logins = 0
-        db.session.flush()
+        _count_failure(account, address, now)
         raise SignInRefused()
-    account.failed_logins = 0
-    account.locked_until = None
+    if record is not None:
+        db.session.delete(record)
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
     if not account.is_email_verified:
@@ -173,8 +223,7 @@ def set_password(account: Account, password: str) -> None:
     """A new password signs the account out everywhere and lifts a lock."""
     check_new_password(password)
     account.password_hash = hash_password(password)
-    account.failed_logins = 0
-    account.locked_until = None
+    db.session.execute(sa.delete(LoginFailure).where(LoginFailure.account_id == account.id))
     revoke_tokens(account)
 
 
@@ -186,7 +235,7 @@ def revoke_tokens(account: Account) -> None:
 
 def mark_email_verified(account: Account, email: str) -> None:
     """Confirms ``email`` only if it is still the account's address (the link names it)."""
-    if account.email != email:
+    if account.email is None or account.email.lower() != email.lower():
         raise InvalidInput("This confirmation link is for an address the account no longer has.")
     account.is_email_verified = True
     db.session.flush()

@@ -17,9 +17,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from commentsvc.auth.providers import enabled_providers
 from commentsvc.extensions import db
 from commentsvc.models import Comment, CommentStatus, Mention, Site, Thread, Verification
+from commentsvc.providers import enabled_providers
 from commentsvc.services.thread_cache import (
     RenderedPage,
     SiteView,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from commentsvc.auth.tokens import issue_token
 from commentsvc.extensions import db
 from commentsvc.services.accounts import create_account, grant_operator
+from commentsvc.tokens import issue_token
 from tests.api.conftest import PAGE
+from tests.conftest import SITE_ORIGIN
 
 
 def test_me_as_guest(client) -> None:
@@ -16,11 +17,12 @@ def test_me_with_a_bearer_token(client, site) -> None:
     account = create_account("op@example.org", "Op", "long enough password")
     grant_operator(account, "blog")
     db.session.commit()
-    token, _ = issue_token(account)
+    token, _ = issue_token(account, "blog", SITE_ORIGIN)
     document = client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).json
     assert document["authenticated"] is True
     assert document["account"]["name"] == "Op"
-    assert document["account"]["operator_of"] == ["blog"]
+    assert document["site"] == "blog"
+    assert "operator_of" not in document["account"]  # the embedding page needs no roles
 
 
 def test_me_with_a_forged_token_is_a_guest(client) -> None:
@@ -31,7 +33,7 @@ def test_me_with_a_forged_token_is_a_guest(client) -> None:
 def test_signed_in_comment_carries_the_account(client, site) -> None:
     account = create_account("ann@example.org", "Ann Account", "long enough password")
     db.session.commit()
-    token, _ = issue_token(account)
+    token, _ = issue_token(account, "blog", SITE_ORIGIN)
     response = client.post(
         "/api/sites/blog/comments",
         json={"url": PAGE, "body": "as me", "name": "ignored"},

@@ -37,8 +37,7 @@ def test_popup_sign_in_creates_account_from_provider_profile(
 
 def test_completion_page_posts_only_to_the_checked_origin_under_a_nonce_csp(client, site) -> None:
     start = client.get(f"/auth/login/twitter?site=blog&origin={SITE_ORIGIN}")
-    client.get(local_path(consent(start.headers["Location"])))
-    page = client.get("/auth/complete")
+    page = client.get(local_path(consent(start.headers["Location"])))
     html = page.get_data(as_text=True)
     csp = page.headers["Content-Security-Policy"]
     nonce = csp.split("'nonce-")[1].split("'")[0]

@@ -26,7 +26,7 @@ def test_callback_with_a_state_this_browser_did_not_start_is_refused(app, site) 
     answer = victim.get(local_path(callback))  # login CSRF: the attacker's code in the victim
 
     assert answer.status_code == 400
-    assert "state" in answer.get_data(as_text=True).lower()
+    assert "not started in this browser" in answer.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Identity)) == 0
 
 
@@ -45,7 +45,7 @@ def test_replayed_authorization_code_is_refused(app, site, oauth_providers) -> N
     client = app.test_client()
     callback = consent(start(client).headers["Location"])
     cookie_before = client.get_cookie("session").value
-    assert client.get(local_path(callback)).status_code == 302
+    assert client.get(local_path(callback)).status_code == 200
 
     # The same callback again: the state was used up.
     assert client.get(local_path(callback)).status_code == 400
@@ -108,11 +108,11 @@ def test_completion_without_a_sign_in_is_refused(client, site) -> None:
 
 
 def test_origin_removed_from_site_during_sign_in_gets_no_token(client, site) -> None:
-    client.get(local_path(consent(start(client).headers["Location"])))
+    callback = consent(start(client).headers["Location"])
     site.origins = ["https://other.example"]
     db.session.commit()
 
-    answer = client.get("/auth/complete")
+    answer = client.get(local_path(callback))
 
     assert answer.status_code == 403
     assert "commentsvc:signed-in" not in answer.get_data(as_text=True)

@@ -8,10 +8,14 @@ import time
 from urllib.parse import urlencode
 
 import pytest
+import sqlalchemy as sa
 
+from commentsvc.errors import Conflict
 from commentsvc.extensions import db
 from commentsvc.models import Account
-from commentsvc.services.accounts import MAX_FAILED_LOGINS, create_account
+from commentsvc.models.account import LoginFailure
+from commentsvc.services.accounts import MAX_FAILED_LOGINS, create_account, set_password
+from commentsvc.tokens import issue_token, read_token
 from tests.auth.conftest import SITE_ORIGIN, csrf_token, local_path, popup_message
 from tests.conftest import make_app
 
@@ -127,8 +131,112 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(client, 
     )
 
     assert right.status_code == 401
-    db.session.refresh(ann)
-    assert ann.locked_until is not None
+    lock = db.session.scalars(sa.select(LoginFailure)).one()
+    assert lock.account_id == ann.id and lock.locked_until is not None
+
+
+def sign_in_from(client, address: str, email: str, password: str):
+    """The sign-in form fetched and posted from client ``address``."""
+    address_of = {"REMOTE_ADDR": address}
+    html = client.get("/auth/login/site", environ_overrides=address_of).get_data(as_text=True)
+    data = {"email": email, "password": password, "csrf_token": csrf_token(html)}
+    return client.post("/auth/login/site", data=data, environ_overrides=address_of)
+
+
+def test_wrong_passwords_from_elsewhere_do_not_lock_the_operator_out(client, site) -> None:
+    create_account("op@example.org", "Olga", PASSWORD, operator_of=["blog"], is_email_verified=True)
+    db.session.commit()
+    for _ in range(MAX_FAILED_LOGINS + 2):
+        assert (
+            sign_in_from(client, "203.0.113.9", "op@example.org", "guess " * 3).status_code == 401
+        )
+
+    owner = sign_in_from(client, "198.51.100.7", "op@example.org", PASSWORD)
+    guesser = sign_in_from(client, "203.0.113.9", "op@example.org", PASSWORD)
+
+    assert owner.status_code == 302
+    assert guesser.status_code == 401  # the guessing address stays locked, right password or not
+
+
+def test_one_ipv6_client_cannot_dodge_the_lock_by_changing_its_interface_address(
+    client, ann
+) -> None:
+    for host in range(1, MAX_FAILED_LOGINS + 1):
+        sign_in_from(client, f"2001:db8:1:2::{host}", "ann@example.org", "guess " * 3)
+
+    same_network = sign_in_from(client, "2001:db8:1:2::ffff", "ann@example.org", PASSWORD)
+    other_network = sign_in_from(client, "2001:db8:1:3::1", "ann@example.org", PASSWORD)
+
+    assert same_network.status_code == 401
+    assert other_network.status_code == 302
+
+
+def test_a_password_reset_lifts_the_locks(client, ann) -> None:
+    for _ in range(MAX_FAILED_LOGINS):
+        sign_in_from(client, "203.0.113.9", "ann@example.org", "guess " * 3)
+
+    set_password(ann, "a brand new password")
+    db.session.commit()
+
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginFailure)) == 0
+    assert (
+        sign_in_from(client, "203.0.113.9", "ann@example.org", "a brand new password").status_code
+        == 302
+    )
+
+
+# ---------------------------------------------------------------- addresses without regard to case
+
+
+def test_an_address_in_other_case_registers_no_second_account(client, ann, mailbox) -> None:
+    answer = register(client, email="ANN@Example.org")
+
+    assert "Check your email" in answer.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Account)) == 1
+    (message,) = mailbox.wait_for(1)
+    assert message["Subject"] == "You already have an account"
+    assert message["To"] == "ann@example.org"
+
+
+def test_sign_in_and_reset_find_the_account_whatever_the_case(client, ann) -> None:
+    signed_in = form_post(
+        client, "/auth/login/site", {"email": "Ann@EXAMPLE.org", "password": PASSWORD}
+    )
+
+    assert signed_in.status_code == 302
+    with pytest.raises(Conflict):
+        create_account("aNN@example.org", "Twin", PASSWORD)
+
+
+def test_new_addresses_are_stored_lower_cased(app) -> None:
+    account = create_account("Opa@Example.ORG", "Opa", PASSWORD)
+
+    assert account.email == "opa@example.org"
+
+
+def test_the_database_refuses_two_addresses_differing_in_case(app, ann) -> None:
+    db.session.add(Account(email="ANN@example.org", display_name="Twin"))
+    with pytest.raises(sa.exc.IntegrityError):
+        db.session.flush()
+    db.session.rollback()
+
+
+# ---------------------------------------------------------------- mail to unconfirmed addresses
+
+
+def test_mail_to_an_unconfirmed_address_carries_nothing_the_registrant_chose(
+    client, mailbox
+) -> None:
+    chosen = "Cheap pills at spam.example"
+    register(client, email="victim@example.org", name=chosen)
+    register(client, email="victim@example.org", name="Other")  # the "already have" mail
+    form_post(client, "/auth/forgot", {"email": "victim@example.org"})
+
+    messages = mailbox.wait_for(3)
+    for message in messages:
+        body = message.get_payload(decode=True).decode()
+        assert chosen not in body and chosen not in message["Subject"], body
+        assert body.startswith("Hello,\r\n")
 
 
 def test_sign_in_posts_are_rate_limited_per_address(app_config) -> None:
@@ -142,11 +250,9 @@ def test_sign_in_posts_are_rate_limited_per_address(app_config) -> None:
 
 
 def test_password_reset_by_mailed_link_works_once_and_signs_out_elsewhere(
-    client, ann, mailbox
+    client, site, ann, mailbox
 ) -> None:
-    from commentsvc.auth.tokens import issue_token
-
-    old_token, _ = issue_token(ann)
+    old_token, _ = issue_token(ann, "blog", SITE_ORIGIN)
     answer = form_post(client, "/auth/forgot", {"email": "ann@example.org"})
     assert "If an account uses that address" in answer.get_data(as_text=True)
     (message,) = mailbox.wait_for(1)
@@ -181,9 +287,10 @@ def test_site_sign_in_in_the_popup_hands_a_token_to_the_widget(client, site, ann
     path = "/auth/login/site?" + urlencode({"site": "blog", "origin": SITE_ORIGIN})
     answer = form_post(client, path, {"email": "ann@example.org", "password": PASSWORD})
 
-    assert answer.headers["Location"] == "/auth/complete"
-    message = popup_message(client.get("/auth/complete").get_data(as_text=True))
+    assert answer.status_code == 200  # the answer to the posted form hands the token over
+    message = popup_message(answer.get_data(as_text=True))
     assert message["account"]["name"] and "email" not in message["account"]
+    assert read_token(message["token"]).site == "blog"
 
 
 def test_operator_sign_in_page_goes_on_to_next(client, site, ann) -> None:

@@ -1,7 +1,8 @@
 """Sign-in through the widget in real Chromium: the popup, the provider's consent page, the
 token handed back by postMessage, posting as that user, and staying signed in on reload;
 again with third-party cookies blocked. The blog (localhost) and the service (127.0.0.1) are
-different sites, as real ones are.
+different sites, as real ones are; a second registered site (127.0.0.2) tries to obtain and to
+use the blog's reader's token.
 """
 
 from __future__ import annotations
@@ -198,3 +199,90 @@ def test_site_account_sign_in_in_the_popup_and_sign_out_revokes_the_token(page, 
         "authenticated": False
     }
     assert page.console_errors == []
+
+
+# ---------------------------------------------------------------- a second site on another origin
+
+OTHER_SITE = "other"
+OTHER_PAGE = """<!doctype html><title>Another site</title>
+<p>Another registered site, whose page tries to sign its visitors in without asking.</p>
+<script>
+window.received = [];
+addEventListener("message", (event) => window.received.push(event.data));
+</script>"""
+
+
+@pytest.fixture
+def other_site(app: Flask, blog: str, serve: Callable) -> str:
+    """A second registered site on a third origin (127.0.0.2): its owner runs its pages."""
+    other = Flask("other-site")
+    other.get("/")(lambda: OTHER_PAGE)
+    url = serve(other, host="127.0.0.2").url
+    create_site(OTHER_SITE, [url])
+    db.session.commit()
+    return url
+
+
+def test_another_site_cannot_get_a_returning_readers_token_by_navigating_the_popup(
+    page, app, blog, other_site, artifacts_dir
+) -> None:
+    """The reported attack: after the reader signed in through the blog's popup, the other
+    site opens the login URL for itself and then sends the popup to /auth/complete."""
+    page.goto(blog + POST)
+    sign_in_with_twitter(page)
+    shadow(page, ".cs-who", has_text="Signed in as Alice Example.").wait_for()
+    service = app.config["PUBLIC_URL"]
+
+    page.goto(other_site + "/")
+    login = f"{service}/auth/login/twitter?site={OTHER_SITE}&origin={other_site}"
+    with page.expect_popup() as opened:
+        page.evaluate("(url) => { window.popup = window.open(url, 'x', 'popup'); }", login)
+    popup = opened.value
+    popup.wait_for_load_state()
+    with popup.expect_navigation():
+        page.evaluate("(url) => { window.popup.location = url; }", f"{service}/auth/complete")
+    page.wait_for_timeout(500)  # time for any message to arrive
+
+    assert page.evaluate("window.received") == []
+    expect(popup.get_by_role("heading")).to_have_text("Continue as Alice Example?")
+    expect(popup.get_by_role("button")).to_have_text(f"Continue as Alice Example on {other_site}")
+    popup.screenshot(path=artifacts_dir / "signin-cross-site-confirmation.png")
+    assert popup.evaluate("window.opener !== null")  # still open, still no message
+
+
+def test_a_token_from_one_site_is_refused_on_another(page, app, blog, other_site) -> None:
+    page.goto(blog + POST)
+    sign_in_with_twitter(page)
+    shadow(page, ".cs-who", has_text="Signed in as Alice Example.").wait_for()
+    token = page.evaluate(
+        "JSON.parse(localStorage.getItem(Object.keys(localStorage).find(k => k.startsWith("
+        "'commentsvc:token:')))).token"
+    )
+    service = app.config["PUBLIC_URL"]
+    guest = app.test_client().post(
+        f"/api/sites/{OTHER_SITE}/comments",
+        json={"url": other_site + "/", "body": "A guest on the other site.", "name": "Gus"},
+    )
+    assert guest.status_code == 201
+
+    page.goto(other_site + "/")
+    answers = page.evaluate(
+        """async ([service, site, page, token, comment]) => {
+          const headers = {"Authorization": "Bearer " + token, "Content-Type": "application/json"};
+          const call = async (method, path, body) => {
+            const res = await fetch(service + path, {method, headers, body: JSON.stringify(body)});
+            return [res.status, res.headers.get("Content-Type"), (await res.json()).detail];
+          };
+          return [
+            await call("POST", `/api/sites/${site}/comments`, {url: page, body: "as Alice"}),
+            await call("PATCH", `/api/comments/${comment}`, {body: "rewritten"}),
+            await call("GET", "/api/me"),
+          ];
+        }""",
+        [service, OTHER_SITE, other_site + "/", token, guest.json["id"]],
+    )
+
+    for status, content_type, detail in answers:
+        assert (status, content_type) == (403, "application/problem+json"), detail
+    stored = db.session.scalars(sa.select(Comment)).all()
+    assert [comment.body_markdown for comment in stored] == ["A guest on the other site."]

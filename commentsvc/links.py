@@ -2,6 +2,10 @@
 
 Each kind has its own salt, so one kind of link can never be used as another. A reset link
 carries a fingerprint of the current password hash: it works once, until the password changes.
+
+Below the views on purpose: the mail jobs (``workers.mail``, ``workers.notify``) build the links
+and the /auth views check them, so neither layer imports the other. ``base_url`` is the
+service's public URL (``PUBLIC_URL``), never a client's ``Host`` header.
 """
 
 from __future__ import annotations
@@ -77,3 +81,36 @@ def comment_id_from_unsubscribe_token(token: str) -> int:
     if not isinstance(comment_id, int):
         raise InvalidInput("This link is invalid.")
     return comment_id
+
+
+def verify_link(base_url: str, account: Account) -> str:
+    """Confirms the account's current address (the link names it)."""
+    return f"{base_url}/auth/verify/{verify_token(account)}"
+
+
+def reset_link(base_url: str, account: Account) -> str:
+    return f"{base_url}/auth/reset/{reset_token(account)}"
+
+
+def forgot_link(base_url: str) -> str:
+    return f"{base_url}/auth/forgot"
+
+
+def unsubscribe_link(base_url: str, comment_id: int) -> str:
+    return f"{base_url}/auth/unsubscribe/{unsubscribe_token(comment_id)}"
+
+
+NOTIFY_CONFIRM_LIFETIME = timedelta(days=3)
+
+
+def notify_confirm_link(base_url: str, address: str) -> str:
+    """Confirms that ``address`` wants reply notifications (the link names it)."""
+    token = _serializer("confirm-notify").dumps({"e": address})
+    return f"{base_url}/notify/confirm/{token}"
+
+
+def address_from_notify_confirm_token(token: str) -> str:
+    address = _load("confirm-notify", token, NOTIFY_CONFIRM_LIFETIME).get("e")
+    if not isinstance(address, str):
+        raise InvalidInput("This link is invalid.")
+    return address

@@ -1,0 +1,87 @@
+"""Every module imports on its own, first, in a fresh interpreter: a layer that imports upwards
+(a service reaching into a view, a job into a blueprint) shows up here as a circular import.
+
+To stay fast, one interpreter loads the third-party libraries our modules import (they cannot
+take part in a cycle of ours), then forks a child per module: each child starts with none of
+``commentsvc`` or ``workers`` loaded and imports its one module first.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("commentsvc", "workers")
+
+CHILDREN = """
+import importlib, json, os, sys, traceback
+third_party, modules = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+for name in third_party:
+    try:
+        importlib.import_module(name)
+    except Exception:
+        pass  # optional extras; the child reports anything that matters
+failures = {}
+for module in modules:
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        try:
+            importlib.import_module(module)
+            os._exit(0)
+        except BaseException:
+            os.write(write, traceback.format_exc().strip().splitlines()[-1].encode())
+            os._exit(1)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        error = pipe.read().decode()
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        failures[module] = error or f"exit status {status}"
+print(json.dumps(failures))
+"""
+
+
+def module_files() -> dict[str, Path]:
+    modules = {}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            modules[".".join(parts)] = path
+    return modules
+
+
+def third_party_imports(files: list[Path]) -> list[str]:
+    names: set[str] = set()
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+    ours = (*PACKAGES, "tests")
+    return sorted(name for name in names if name.split(".")[0] not in ours)
+
+
+def test_every_module_imports_first_in_a_fresh_interpreter() -> None:
+    modules = module_files()
+    assert "commentsvc.services.thread_view" in modules and "workers.sweep" in modules
+    third_party = third_party_imports(list(modules.values()))
+
+    done = subprocess.run(
+        [sys.executable, "-c", CHILDREN, json.dumps(third_party), json.dumps(sorted(modules))],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {}
