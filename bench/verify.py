@@ -162,6 +162,7 @@ def measure_rq(
     import sqlalchemy as sa
 
     from commentsvc.extensions import db
+    from commentsvc.job_names import Job
     from commentsvc.jobs import enqueue
     from commentsvc.models import Mention, Verification
 
@@ -183,7 +184,7 @@ def measure_rq(
         with app.app_context():
             started = time.perf_counter()
             for mention_id in ids:
-                enqueue("workers.mentions.verify_mention", mention_id, job_id=f"bench-{mention_id}")
+                enqueue(Job.VERIFY_MENTION, mention_id, job_id=f"bench-{mention_id}")
             done = 0
             while done < count:
                 time.sleep(0.05)

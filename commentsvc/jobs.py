@@ -2,44 +2,66 @@
 
 Callers record what the job must do in the database and commit *before* calling
 :func:`enqueue`; a job takes ids, re-reads its rows and is idempotent, so a lost queue
-loses no work (the sweep finds rows left pending).
+loses no work (the sweep finds rows left pending). The paths are named in
+:mod:`commentsvc.job_names`.
+
+Either way the job runs off the request thread: the embedded default hands it to a thread
+pool of this process, so a slow remote page never holds a web worker. Only
+``JOBS_IN_PROCESS_WORKERS = 0`` (tests and one-off scripts) runs a job inline, in the caller.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from flask import Flask, current_app
 from werkzeug.utils import import_string
 
+from commentsvc.job_names import Job
+
 log = logging.getLogger(__name__)
 
+# After the first attempt fails: 10 s, 1 min, 5 min, 30 min (then the job has failed for good).
 DEFAULT_RETRY_DELAYS: tuple[int, ...] = (10, 60, 300, 1800)
 QUEUE_NAME = "commentsvc"
 JOB_TIMEOUT_SECONDS = 120
+
+
+def retry_schedule(config: Mapping[str, Any]) -> tuple[float, ...]:
+    """The back-off between attempts, in seconds, as this app runs it.
+
+    ``JOBS_RETRY_DELAY_SCALE`` (1 unless a test shortens the schedule) scales it for RQ and
+    the in-process runner alike; jobs read it too, to record when their next attempt is due
+    (the sweep leaves a job waiting for its retry alone).
+    """
+    scale = float(config.get("JOBS_RETRY_DELAY_SCALE", 1.0))
+    return tuple(delay * scale for delay in DEFAULT_RETRY_DELAYS)
 
 
 def enqueue(
     job_path: str,
     *args: Any,
     job_id: str | None = None,
-    retry_delays: Sequence[int] = DEFAULT_RETRY_DELAYS,
+    retry_delays: Sequence[float] | None = None,
     is_rescue: bool = False,
 ) -> str | None:
     """Run ``job_path(*args)`` in the background, retrying with back-off on failure.
 
     Returns the id of the job that will do the work. With a ``job_id``, a job of that id
-    still waiting or running absorbs the new request (duplicates collapse). ``is_rescue``
-    (the sweep) replaces a job that claims to be running but whose worker is gone.
+    still waiting, running or waiting for its retry absorbs the new request (duplicates
+    collapse). ``is_rescue`` (the sweep) replaces a job that claims to be running but whose
+    worker is gone. ``retry_delays`` defaults to the app's :func:`retry_schedule`.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    delays = tuple(retry_schedule(app.config) if retry_delays is None else retry_delays)
     if app.config["REDIS_URL"]:
-        return _enqueue_rq(app, job_path, args, job_id, retry_delays, is_rescue)
-    return _enqueue_in_process(app, job_path, args, job_id, retry_delays)
+        return _enqueue_rq(app, str(job_path), args, job_id, delays, is_rescue)
+    return _enqueue_in_process(app, str(job_path), args, job_id, delays)
 
 
 def queue(app: Flask | None = None):
@@ -75,8 +97,6 @@ def _existing_rq_job(rq_queue, job_id: str, is_rescue: bool):
 
 
 def _enqueue_rq(app, job_path, args, job_id, retry_delays, is_rescue) -> str:
-    from rq import Retry
-
     rq_queue = queue(app)
     if job_id:
         existing = _existing_rq_job(rq_queue, job_id, is_rescue)
@@ -86,12 +106,21 @@ def _enqueue_rq(app, job_path, args, job_id, retry_delays, is_rescue) -> str:
         job_path,
         *args,
         job_id=job_id,
-        retry=Retry(max=len(retry_delays), interval=list(retry_delays)) if retry_delays else None,
+        retry=_rq_retry(retry_delays),
         job_timeout=JOB_TIMEOUT_SECONDS,
         failure_ttl=7 * 24 * 3600,
         result_ttl=3600,
     )
     return job.id
+
+
+def _rq_retry(delays: Sequence[float]):
+    """RQ's scheduler counts whole seconds: a shortened (test) schedule rounds up to 1 s."""
+    from rq import Retry
+
+    if not delays:
+        return None
+    return Retry(max=len(delays), interval=[max(1, math.ceil(delay)) for delay in delays])
 
 
 _executors: dict[int, ThreadPoolExecutor] = {}
@@ -108,36 +137,34 @@ def _executor(app: Flask) -> ThreadPoolExecutor:
         return executor
 
 
+# Jobs of this process by id, from the first attempt until the last: running, or waiting on
+# a timer for a retry. A request for the same id meanwhile (a re-sent webmention, the sweep)
+# collapses into it, so the back-off is never cut short by a second chain of attempts.
 _in_flight: dict[tuple[int, str], Future] = {}
 
 
 def _enqueue_in_process(app, job_path, args, job_id, retry_delays) -> str | None:
     """The embedded default: the same job function, on a thread of this process."""
+    chain: Future = Future()
     if job_id:
+        key = (id(app), job_id)
         with _executors_lock:
-            running = _in_flight.get((id(app), job_id))
-        if running is not None and not running.done():
-            return job_id
+            running = _in_flight.get(key)
+            if running is not None and not running.done():
+                return job_id
+            _in_flight[key] = chain
+        chain.add_done_callback(lambda done: _forget(key, done))
     if int(app.config["JOBS_IN_PROCESS_WORKERS"]) == 0:
-        try:
-            _run_once(app, job_path, args)
-        except Exception:  # the failure is logged; the sweep retries later
-            log.exception("job %s%r failed", job_path, args)
+        _run_inline(app, job_path, args, chain)
         return job_id
-    scale = float(app.config.get("JOBS_RETRY_DELAY_SCALE", 1.0))
-    delays = tuple(delay * scale for delay in retry_delays)
-    future = _submit(app, job_path, args, delays)
-    if job_id:
-        with _executors_lock:
-            _in_flight[(id(app), job_id)] = future
-        future.add_done_callback(lambda done: _forget(id(app), job_id, done))
+    _attempt(app, job_path, args, tuple(retry_delays), chain)
     return job_id
 
 
-def _forget(app_id: int, job_id: str, future: Future) -> None:
+def _forget(key: tuple[int, str], chain: Future) -> None:
     with _executors_lock:
-        if _in_flight.get((app_id, job_id)) is future:
-            del _in_flight[(app_id, job_id)]
+        if _in_flight.get(key) is chain:
+            del _in_flight[key]
 
 
 def _run_once(app: Flask, job_path: str, args: tuple) -> Any:
@@ -145,23 +172,37 @@ def _run_once(app: Flask, job_path: str, args: tuple) -> Any:
         return import_string(job_path)(*args)
 
 
-def _submit(app: Flask, job_path: str, args: tuple, delays: Sequence[float]) -> Future:
-    """Run the job on the pool; on failure, a timer (not a sleeping pool thread) retries it."""
+def _run_inline(app: Flask, job_path: str, args: tuple, chain: Future) -> None:
+    """``JOBS_IN_PROCESS_WORKERS = 0``: once, in the caller; the sweep retries a failure."""
+    try:
+        chain.set_result(_run_once(app, job_path, args))
+    except Exception as error:
+        log.exception("job %s%r failed", job_path, args)
+        chain.set_exception(error)
 
-    def attempt() -> Any:
+
+def _attempt(
+    app: Flask, job_path: str, args: tuple, delays: tuple[float, ...], chain: Future
+) -> None:
+    """Run one attempt on the pool; on failure a timer (not a sleeping pool thread) schedules
+    the next, and ``chain`` stays pending until the job succeeds or runs out of retries."""
+
+    def run() -> None:
         try:
-            return _run_once(app, job_path, args)
-        except Exception:
+            result = _run_once(app, job_path, args)
+        except Exception as error:
             if not delays:
                 log.exception("job %s%r failed for good", job_path, args)
-                raise
+                chain.set_exception(error)
+                return
             log.warning("job %s%r failed; retry in %ss", job_path, args, delays[0], exc_info=True)
-            timer = threading.Timer(delays[0], _submit, (app, job_path, args, delays[1:]))
+            timer = threading.Timer(delays[0], _attempt, (app, job_path, args, delays[1:], chain))
             timer.daemon = True
             timer.start()
-            raise
+            return
+        chain.set_result(result)
 
-    return _executor(app).submit(attempt)
+    _executor(app).submit(run)
 
 
 def start_in_process_sweeper(app: Flask) -> threading.Event:
@@ -179,7 +220,7 @@ def start_in_process_sweeper(app: Flask) -> threading.Event:
         while True:
             try:
                 with app.app_context():
-                    import_string("workers.sweep.sweep")()
+                    import_string(Job.SWEEP)()
             except Exception:
                 log.exception("in-process sweep failed; it runs again next interval")
             if stop.wait(interval):

@@ -6,7 +6,9 @@ only if no new check was requested while it ran (``check_seq``); otherwise what 
 dropped and the source is checked again, so a webmention re-sent mid-check is never lost.
 Failures raise (the queue retries with back-off) until ``MENTION_MAX_ATTEMPTS``; then the
 mention is rejected: unreachable for a transient fetch failure, an internal error for any
-other exception (logged with its traceback), so no check stays pending forever.
+other exception (logged with its traceback), so no check stays pending forever. A failed
+attempt records when the queue will try again (``next_attempt_at``, from the same schedule
+the queue uses), so the sweep leaves a check waiting out its back-off alone.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import logging
 from flask import current_app
 
 from commentsvc.extensions import db
+from commentsvc.jobs import retry_schedule
 from commentsvc.models import Mention
 from commentsvc.models.mention import Rejection
 from commentsvc.services.mentions import (
@@ -122,7 +125,17 @@ def _failed(mention_id: int, seen_seq: int, code: Rejection, reason: str, error:
         mention = db.session.get(Mention, mention_id, populate_existing=True)
         if mention is None:
             return "missing"
-    mark_attempt_failed(mention, reason)
+    mark_attempt_failed(mention, reason, _retry_in(mention.attempts + 1))
     db.session.commit()
     log.info("mention %s: attempt %s failed (%s)", mention_id, mention.attempts, reason)
     raise error
+
+
+def _retry_in(failed_attempt: int) -> float:
+    """Seconds until the queue runs attempt ``failed_attempt + 1`` (1-based), by its schedule.
+
+    Past the schedule's end the queue has given up on the job: the check is due at once and
+    the sweep re-queues it after its margin.
+    """
+    delays = retry_schedule(current_app.config)
+    return delays[failed_attempt - 1] if failed_attempt <= len(delays) else 0.0

@@ -1,50 +1,69 @@
 """``POST /pingback/<site>``: Pingback 1.0 over XML-RPC, with its fault codes.
 
-Faults that need no fetch (bad target, already registered, access denied, parse errors)
-are answered at once. Otherwise the claim is recorded and queued, and the request waits up
-to ``PINGBACK_WAIT_SECONDS`` for the worker, then answers the exact outcome like WordPress
-does, or "queued" if the check takes longer (the outcome is recorded either way).
+The answer never waits for the source. Faults that cost no fetch are exact and immediate:
+parse errors, unknown methods, wrong parameters, a source that is no URL (0x0010), a target
+that is no URL (0x0020), off the site or no such site (0x0021), the source being the target
+(0), already registered (0x0030), a blocked source or a rate limit (0x0031). Anything else
+is recorded and committed, its check enqueued, and the answer is a success string saying it
+is being checked. The check runs off the request thread (a worker, or the in-process pool),
+so a slow source holds no web worker and senders with a short timeout (WordPress waits 3 s)
+always get their answer.
 
-The exact source faults are not a port-scan oracle (CVE-2013-0235): the fetcher refuses
-private, loopback and other internal addresses and every port but the web ports before it
-connects, and a refused source gets the same 0x0010 text as a missing one.
+The trade-off: the outcome of the check itself, which Pingback 1.0 reports as 0x0010 (source
+missing), 0x0011 (no link) or 0x0032 (upstream error), is no longer a fault of the ping. It
+is recorded on the mention (``rejection_code``, ``rejection_reason``), logged by the worker,
+shown to operators, and a sender can see whether the ping counted by calling
+``pingback.extensions.getPingbacks`` for the target. Senders treat a success string and
+0x0030 alike, so nothing they rely on changes.
+
+CVE-2013-0235 (WordPress's pingback as a port scanner): the answer no longer depends on the
+source at all, and the worker's fetcher still refuses private, loopback and other internal
+addresses and every port but the web ports before it connects, recording a refused source
+exactly like a missing one. ``getPingbacks`` lists verified sources only, which an internal
+address never becomes.
+
+Whatever goes wrong inside (the database restarting, Redis gone, a bug) the answer is an
+XML-RPC fault (0x0032, "upstream error"), logged, never an HTTP 500 a client cannot parse.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, current_app, request
+from flask import Response, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from commentsvc.errors import Forbidden, NotFound, ServiceError, TooManyRequests
 from commentsvc.extensions import db
 from commentsvc.mentions import bp
-from commentsvc.mentions.receive import receive, wait_for_check
+from commentsvc.mentions.receive import receive
 from commentsvc.mentions.xmlrpc import (
     INVALID_PARAMS,
     METHOD_NOT_FOUND,
+    PARSE_ERROR,
     RpcFault,
     fault,
     parse_call,
     response,
 )
 from commentsvc.models import CommentStatus, Mention, MentionKind, Site, Verification
-from commentsvc.models.mention import Rejection
 from commentsvc.services.mentions import BadSource, BadTarget, ForeignTarget, SameSourceAndTarget
 from commentsvc.services.sites import get_site
-from commentsvc.services.threads import find_thread
+from commentsvc.services.threads import find_thread, page_key
+
+log = logging.getLogger(__name__)
 
 GENERIC = 0x0000
 SOURCE_MISSING = 0x0010
-SOURCE_NO_LINK = 0x0011
 TARGET_MISSING = 0x0020
 TARGET_UNUSABLE = 0x0021
 ALREADY_REGISTERED = 0x0030
 ACCESS_DENIED = 0x0031
 UPSTREAM_ERROR = 0x0032
 
-SOURCE_MISSING_TEXT = "The source URI does not exist or could not be fetched."
+UPSTREAM_TEXT = "Upstream error: the pingback could not be handled just now; try again later."
 
 
 def _xml(body: bytes) -> Response:
@@ -54,10 +73,29 @@ def _xml(body: bytes) -> Response:
 @bp.post("/pingback/<site_name>")
 def pingback(site_name: str) -> Response:
     try:
-        method, params = parse_call(request.get_data(cache=False))
+        method, params = parse_call(_body())
         return _xml(response(_dispatch(site_name, method, params)))
     except RpcFault as error:
         return _xml(fault(error.code, error.message))
+    except Exception:  # the database restarting, Redis gone, a bug: still an XML-RPC answer
+        log.exception("pingback to site %r failed inside; answered 0x0032", site_name)
+        _forget_transaction()
+        return _xml(fault(UPSTREAM_ERROR, UPSTREAM_TEXT))
+
+
+def _body() -> bytes:
+    try:
+        return request.get_data(cache=False)
+    except RequestEntityTooLarge as error:
+        raise RpcFault(PARSE_ERROR, "Parse error: empty or oversized request.") from error
+
+
+def _forget_transaction() -> None:
+    """Drop what the failed request half did; a dead connection is invalidated, not reused."""
+    try:
+        db.session.rollback()
+    except sa.exc.SQLAlchemyError:
+        log.warning("rollback after a failed pingback failed too", exc_info=True)
 
 
 def _dispatch(site_name: str, method: str, params: tuple[Any, ...]) -> Any:
@@ -100,31 +138,22 @@ def _ping(site: Site, source: str, target: str) -> str:
         raise RpcFault(GENERIC, error.detail) from error
     if recorded.was_verified:
         raise RpcFault(ALREADY_REGISTERED, "The pingback has already been registered.")
-    mention = wait_for_check(recorded.mention, float(current_app.config["PINGBACK_WAIT_SECONDS"]))
-    return _outcome(mention, source, target)
-
-
-def _outcome(mention: Mention, source: str, target: str) -> str:
-    if not mention.is_check_pending:
-        if mention.verification == Verification.VERIFIED:
-            return f"Pingback from {source} to {target} registered. Keep the web talking! :-)"
-        if mention.rejection_code == Rejection.NO_LINK:
-            raise RpcFault(SOURCE_NO_LINK, "The source URI does not contain a link to the target.")
-        raise RpcFault(SOURCE_MISSING, SOURCE_MISSING_TEXT)
-    if mention.attempts > 0:
-        raise RpcFault(
-            UPSTREAM_ERROR, "The source could not be fetched just now; it will be tried again."
-        )
     return f"Pingback from {source} to {target} received; it is being checked."
 
 
 def _get_pingbacks(site: Site, url: str) -> list[str]:
-    """``pingback.extensions.getPingbacks``: the sources of a page's visible mentions."""
+    """``pingback.extensions.getPingbacks``: the sources of a page's visible mentions.
+
+    A page known only from claims still being checked (no thread yet) has none so far.
+    """
     try:
-        thread = find_thread(site, url)
+        key = page_key(site, url)
     except ServiceError as error:
         raise RpcFault(TARGET_UNUSABLE, error.detail) from error
+    thread = find_thread(site, key)
     if thread is None:
+        if _has_claims(site, key):
+            return []
         raise RpcFault(TARGET_MISSING, "The specified target URI does not exist.")
     return list(
         db.session.scalars(
@@ -137,3 +166,8 @@ def _get_pingbacks(site: Site, url: str) -> list[str]:
             .order_by(Mention.id)
         )
     )
+
+
+def _has_claims(site: Site, key: str) -> bool:
+    query = sa.select(Mention.id).where(Mention.site_id == site.id, Mention.target == key)
+    return db.session.scalar(query.limit(1)) is not None

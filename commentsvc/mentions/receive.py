@@ -1,13 +1,13 @@
 """What every way of receiving a mention shares: checks, limits, record, commit, enqueue.
 
 The database holds the claim before the job is enqueued (a lost queue loses nothing: the
-sweep finds it), and nothing here fetches anything: only the worker does, through the
-guarded fetcher.
+sweep finds it), and nothing here fetches anything or waits for anything that does: only the
+worker fetches, through the guarded fetcher, off the request thread. A request costs the
+checks below and one commit, however slow the source is.
 """
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -16,17 +16,11 @@ from limits import parse_many
 from commentsvc.clientip import ip_hash
 from commentsvc.errors import Forbidden, TooManyRequests
 from commentsvc.extensions import db, limiter
+from commentsvc.job_names import Job, verify_mention_job_id
 from commentsvc.jobs import enqueue
-from commentsvc.models import Mention, MentionKind, Site
+from commentsvc.models import MentionKind, Site
 from commentsvc.services.mentions import Claim, Recorded, check_claim, record_mention
 from commentsvc.services.policy import is_domain_entry
-
-VERIFY_JOB = "workers.mentions.verify_mention"
-
-
-def verify_job_id(mention_id: int) -> str:
-    """One job id per mention: repeated requests collapse into the job already waiting."""
-    return f"verify-mention-{mention_id}"
 
 
 def _check_blocklist(site: Site, claim: Claim) -> None:
@@ -66,19 +60,7 @@ def receive(site: Site, source: str, target: str, kind: MentionKind) -> Recorded
     _check_blocklist(site, claim)
     _check_claim_rates(claim)
     recorded = record_mention(site, claim, kind, ip_hash())
+    mention_id = recorded.mention.id
     db.session.commit()
-    enqueue(VERIFY_JOB, recorded.mention.id, job_id=verify_job_id(recorded.mention.id))
+    enqueue(Job.VERIFY_MENTION, mention_id, job_id=verify_mention_job_id(mention_id))
     return recorded
-
-
-def wait_for_check(mention: Mention, seconds: float) -> Mention:
-    """Re-read ``mention`` until its check is done, failed once, or ``seconds`` pass."""
-    deadline = time.monotonic() + seconds
-    while True:
-        db.session.refresh(mention)
-        if not mention.is_check_pending or mention.attempts > 0:
-            return mention
-        if time.monotonic() >= deadline:
-            return mention
-        db.session.rollback()  # end the read transaction so the next read sees new commits
-        time.sleep(0.1)

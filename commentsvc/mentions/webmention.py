@@ -53,7 +53,7 @@ def webmention_status(site_name: str, token: str) -> Response:
     except BadSignature as error:
         raise NotFound("There is no webmention with this status URL.") from error
     mention = db.session.get(Mention, mention_id, populate_existing=True)
-    if mention is None or mention.thread.site.name != site_name:
+    if mention is None or mention.site.name != site_name:
         raise NotFound("There is no webmention with this status URL.")
     response = jsonify(_status(mention))
     response.headers["Cache-Control"] = "no-store"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from enum import StrEnum
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from commentsvc.extensions import db
 from commentsvc.models.base import UTCDateTime, str_enum, utcnow
 from commentsvc.models.comment import CommentStatus
+from commentsvc.models.site import Site
 from commentsvc.models.thread import Thread
 
 
@@ -49,21 +51,37 @@ class Rejection(StrEnum):
     INTERNAL = "internal-error"  # the check itself failed on every attempt (a bug, logged)
 
 
+def claim_key(target: str, source: str) -> str:
+    """What makes a mention one: its page and its source (a digest: both URLs may be 2,048
+    characters, more than PostgreSQL indexes in one row)."""
+    return hashlib.sha256(f"{target}\n{source}".encode()).hexdigest()
+
+
+def _claim_key_default(context: sa.engine.interfaces.ExecutionContext) -> str:
+    row = context.get_current_parameters()
+    return claim_key(row["target"], row["source"])
+
+
 class Mention(db.Model):
     __tablename__ = "mention"
-    # One response per source and page, however it arrived and however often.
     __table_args__ = (
-        sa.UniqueConstraint("thread_id", "source", name="uq_mention_thread_source"),
+        # One response per source and page, however it arrived and however often.
+        sa.UniqueConstraint("site_id", "claim_key", name="uq_mention_site_claim"),
+        sa.Index("ix_mention_thread", "thread_id"),
         sa.Index("ix_mention_verification", "verification", "updated_at"),
-        # The sweep's query: checks asked for and not yet done, oldest first.
-        sa.Index("ix_mention_check", "is_check_pending", "updated_at"),
+        # The sweep's query: checks asked for and not done, whose attempt is overdue.
+        sa.Index("ix_mention_check", "is_check_pending", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    thread_id: Mapped[int] = mapped_column(sa.ForeignKey("thread.id", ondelete="CASCADE"))
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id", ondelete="CASCADE"), index=True)
+    # None until the source is verified: a claim nobody checked makes no thread. The worker
+    # finds or creates the thread of ``target`` when it verifies the mention.
+    thread_id: Mapped[int | None] = mapped_column(sa.ForeignKey("thread.id", ondelete="CASCADE"))
     source: Mapped[str] = mapped_column(sa.String(2048))
-    # The target as the sender gave it (the thread holds the normalised one).
+    # The page, normalised: the key of its thread (found or created once verified).
     target: Mapped[str] = mapped_column(sa.String(2048))
+    claim_key: Mapped[str] = mapped_column(sa.String(64), default=_claim_key_default)
     kind: Mapped[MentionKind] = mapped_column(str_enum(MentionKind))
     type: Mapped[MentionType] = mapped_column(str_enum(MentionType), default=MentionType.MENTION)
     verification: Mapped[Verification] = mapped_column(
@@ -89,9 +107,14 @@ class Mention(db.Model):
     # new request came while it ran, so a webmention re-sent mid-check is checked again.
     check_seq: Mapped[int] = mapped_column(default=1, server_default="1")
     attempts: Mapped[int] = mapped_column(default=0)
+    # When the pending check's next attempt is due: at once when asked for, later when an
+    # attempt failed and waits out its back-off. The sweep re-queues only overdue checks, so
+    # a job waiting for its retry is never taken for lost.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
     ip_hash: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    thread: Mapped[Thread] = relationship()
+    site: Mapped[Site] = relationship()
+    thread: Mapped[Thread | None] = relationship()

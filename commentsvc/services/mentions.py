@@ -1,15 +1,17 @@
 """Mentions: record what a sender claims, then apply what the worker found.
 
 A pingback, a webmention and a trackback of the same source for the same page are one
-mention (unique per thread and source). Recording only stores the claim and marks a check
+mention (unique per site, page and source). Recording only stores the claim and marks a check
 pending; the worker (``workers.mentions.verify_mention``) decides, through the functions
-below, whether it shows. Operations flush; the caller commits.
+below, whether it shows. A claim makes no thread: the page's thread is found or created when
+the source is verified, so unchecked (or unreachable) sources leave no rows behind but their
+own. Operations flush; the caller commits.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -25,7 +27,7 @@ from commentsvc.models import (
     Verification,
 )
 from commentsvc.models.base import utcnow
-from commentsvc.models.mention import Rejection
+from commentsvc.models.mention import Rejection, claim_key
 from commentsvc.services.threads import get_or_create_thread, page_key, touch_thread
 from commentsvc.urls import normalise_url
 
@@ -108,18 +110,20 @@ def record_mention(site: Site, claim: Claim, kind: MentionKind, ip_hash: str | N
     A concurrent insert of the same pair loses the race on the unique constraint and
     re-reads the winner, so one source and page never make two mentions.
     """
-    thread = get_or_create_thread(site, claim.target_key)
-    query = sa.select(Mention).where(Mention.thread_id == thread.id, Mention.source == claim.source)
+    key = claim_key(claim.target_key, claim.source)
+    query = sa.select(Mention).where(Mention.site_id == site.id, Mention.claim_key == key)
     mention = db.session.scalar(query)
     if mention is None:
         mention = Mention(
-            thread_id=thread.id,
+            site_id=site.id,
             source=claim.source,
-            target=claim.target,
+            target=claim.target_key,
+            claim_key=key,
             kind=kind,
             verification=Verification.QUEUED,
             status=CommentStatus.PENDING,
             is_check_pending=True,
+            next_attempt_at=utcnow(),
             ip_hash=ip_hash,
         )
         try:
@@ -137,12 +141,16 @@ def request_check(mention: Mention) -> None:
     """Mark a (re-)check wanted; what the thread shows stays until the worker decides.
 
     ``check_seq`` is bumped in SQL (not read-modify-write), so a check already running
-    learns of this request when it tries to end (:func:`end_check`).
+    learns of this request when it tries to end (:func:`end_check`). A check already waiting
+    out a retry's back-off keeps its due time: its job absorbs this request.
     """
+    now = utcnow()
+    if not mention.is_check_pending or mention.next_attempt_at is None:
+        mention.next_attempt_at = now
     mention.is_check_pending = True
     mention.check_seq = Mention.check_seq + 1
     mention.attempts = 0
-    mention.updated_at = utcnow()
+    mention.updated_at = now
     db.session.flush()
 
 
@@ -182,8 +190,10 @@ def mark_verified(mention: Mention, found: Found) -> None:
     mention.author_photo = found.author_photo
     mention.published_at = found.published_at
     mention.verified_at = utcnow()
+    if mention.thread is None:
+        mention.thread = get_or_create_thread(mention.site, mention.target)
     if is_first and mention.status == CommentStatus.PENDING:
-        site = mention.thread.site
+        site = mention.site
         if site.moderation == ModerationMode.ALL:
             mention.held_reason = "the site moderates every response"
         else:
@@ -210,20 +220,27 @@ def mark_rejected(mention: Mention, code: Rejection, reason: str) -> None:
         touch_thread(mention.thread)
 
 
-def mark_attempt_failed(mention: Mention, reason: str) -> None:
-    """A transient failure: count the attempt and keep the check pending for a retry."""
+def mark_attempt_failed(mention: Mention, reason: str, retry_in: float) -> None:
+    """A failed attempt: count it and keep the check pending, due again in ``retry_in`` s
+    (the queue's back-off for this attempt, which the sweep must not mistake for a loss)."""
+    now = utcnow()
     mention.attempts += 1
     mention.rejection_reason = reason[:MAX_REASON]
-    mention.updated_at = utcnow()
+    mention.updated_at = now
+    mention.next_attempt_at = now + timedelta(seconds=retry_in)
 
 
-def pending_checks(older_than: datetime, limit: int = 500) -> list[int]:
-    """Ids of mentions whose check was asked for before ``older_than`` and never finished."""
+def overdue_checks(due_before: datetime, limit: int = 500) -> list[int]:
+    """Ids of pending checks whose next attempt was due before ``due_before`` and never ran:
+    their job was lost (a flushed Redis, a dead worker or process), not waiting."""
     return list(
         db.session.scalars(
             sa.select(Mention.id)
-            .where(Mention.is_check_pending.is_(True), Mention.updated_at < older_than)
-            .order_by(Mention.updated_at)
+            .where(
+                Mention.is_check_pending.is_(True),
+                sa.or_(Mention.next_attempt_at < due_before, Mention.next_attempt_at.is_(None)),
+            )
+            .order_by(Mention.next_attempt_at)
             .limit(limit)
         )
     )

@@ -3,20 +3,26 @@ duplicate requests collapsing into one job, in-process and on RQ."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.utils import import_string
 from werkzeug.wrappers import Response
 
 from commentsvc import jobs
 from commentsvc.extensions import db
+from commentsvc.job_names import Job, verify_mention_job_id
 from commentsvc.models import Mention, MentionKind, Verification
 from commentsvc.services.mentions import check_claim, end_check, record_mention
 from tests.mentions.helpers import TARGET, wait_for
 from tests.workers.pages import link_page
+from workers.fetch import TransientFetchError
 from workers.mentions import verify_mention
+from workers.sweep import sweep
 
 
 def verification() -> list[Verification]:
@@ -87,9 +93,9 @@ def test_in_process_duplicate_requests_share_one_running_job(app):
 def test_rq_duplicate_requests_collapse_into_the_waiting_job(app, redis_url):
     app.config["REDIS_URL"] = redis_url
     for _ in range(3):
-        jobs.enqueue("workers.mentions.verify_mention", 41, job_id="verify-mention-41")
+        jobs.enqueue(Job.VERIFY_MENTION, 41, job_id=verify_mention_job_id(41))
     assert jobs.queue(app).get_job_ids() == ["verify-mention-41"]
-    rescued = jobs.enqueue("workers.mentions.verify_mention", 41, job_id="verify-mention-41",
+    rescued = jobs.enqueue(Job.VERIFY_MENTION, 41, job_id=verify_mention_job_id(41),
                            is_rescue=True)  # fmt: skip
     assert rescued == "verify-mention-41"
     assert jobs.queue(app).get_job_ids() == ["verify-mention-41"]
@@ -99,11 +105,11 @@ def test_rq_duplicate_requests_collapse_into_the_waiting_job(app, redis_url):
 def test_rq_rescue_requeues_a_job_lost_from_the_queue(app, redis_url):
     app.config["REDIS_URL"] = redis_url
     rq_queue = jobs.queue(app)
-    jobs.enqueue("workers.mentions.verify_mention", 42, job_id="verify-mention-42")
+    jobs.enqueue(Job.VERIFY_MENTION, 42, job_id=verify_mention_job_id(42))
     rq_queue.connection.lrem(rq_queue.key, 0, "verify-mention-42")  # dequeued by a worker that died
-    jobs.enqueue("workers.mentions.verify_mention", 42, job_id="verify-mention-42")
+    jobs.enqueue(Job.VERIFY_MENTION, 42, job_id=verify_mention_job_id(42))
     assert rq_queue.get_job_ids() == []  # an ordinary request trusts the job's state
-    jobs.enqueue("workers.mentions.verify_mention", 42, job_id="verify-mention-42", is_rescue=True)
+    jobs.enqueue(Job.VERIFY_MENTION, 42, job_id=verify_mention_job_id(42), is_rescue=True)
     assert rq_queue.get_job_ids() == ["verify-mention-42"]
 
 
@@ -199,3 +205,160 @@ def test_source_with_a_published_time_out_of_range_is_verified(client, site, pag
     mention = db.session.scalars(sa.select(Mention)).one()
     assert mention.verification == Verification.VERIFIED and not mention.is_check_pending
     assert mention.published_at is None
+
+
+@pytest.mark.parametrize("job", list(Job))
+def test_every_job_name_is_a_job_function(job):
+    assert callable(import_string(job))
+
+
+def the_mention() -> Mention:
+    db.session.expire_all()  # jobs write in sessions of their own
+    return db.session.scalars(sa.select(Mention)).one()
+
+
+def send_down_source(client, pages) -> str:
+    source = pages.add("/down", b"busy", status=503)
+    response = client.post("/webmention/blog", data={"source": source, "target": TARGET})
+    assert response.status_code == 201
+    return source
+
+
+def test_failed_attempts_record_the_documented_back_off(app, client, site, pages):
+    """10 s, 1 min, 5 min, 30 min after the first to fourth failures; then rejected."""
+    send_down_source(client, pages)  # attempt 1, inline
+    waits = []
+    for attempt in range(2, 6):
+        mention = the_mention()
+        waits.append((mention.next_attempt_at - mention.updated_at).total_seconds())
+        if attempt < 5:
+            with pytest.raises(TransientFetchError):
+                verify_mention(mention.id)  # what the queue runs when the retry is due
+    assert waits == [10, 60, 300, 1800]
+    assert verify_mention(the_mention().id) == "rejected"
+    assert the_mention().attempts == 5 and pages.hits("/down") == 5
+
+
+def shift_back(mention_id: int, seconds: float) -> None:
+    """Move a mention's clock back: as the database looks ``seconds`` later."""
+    back = timedelta(seconds=seconds)
+    mention = db.session.get(Mention, mention_id)
+    mention.updated_at -= back
+    mention.next_attempt_at -= back
+    db.session.commit()
+
+
+def test_sweep_leaves_a_check_waiting_for_its_retry_alone_and_rescues_a_lost_one(
+    client, site, pages
+):
+    """The issue's reproduction: tried at +0, +10 and +70 s, the check waits for +370 s.
+    At +225 s the sweep must leave it alone; once its retry is overdue by the margin (its job
+    was lost), the sweep queues it again."""
+    send_down_source(client, pages)
+    mention_id = the_mention().id
+    for _ in range(2):
+        with pytest.raises(TransientFetchError):
+            verify_mention(mention_id)
+    assert the_mention().attempts == 3  # the third attempt at +70 s: next one at +370 s
+    shift_back(mention_id, 155)  # now is +225 s
+    assert sweep() == 0
+    assert pages.hits("/down") == 3 and the_mention().attempts == 3
+    shift_back(mention_id, 300 - 155 + 121)  # now is +491 s: the +370 s retry never ran
+    assert sweep() == 1  # re-queued (run inline here): the fourth attempt
+    assert pages.hits("/down") == 4 and the_mention().attempts == 4
+
+
+def test_sweep_leaves_a_check_just_asked_for_alone(client, site, pages, app):
+    app.config.update(JOBS_IN_PROCESS_WORKERS=1)
+    source = pages.html("/p", link_page(TARGET))
+    record_mention(site, check_claim(site, source, TARGET), MentionKind.WEBMENTION, None)
+    db.session.commit()  # its job is (as far as the sweep knows) queued right now
+    assert sweep() == 0
+    assert pages.hits("/p") == 0
+
+
+retry_runs: list[str] = []
+retry_done = threading.Event()
+
+
+def failing_once_job(label: str) -> None:
+    """A job for the back-off test: fails the first time, then succeeds."""
+    retry_runs.append(label)
+    if len(retry_runs) == 1:
+        raise RuntimeError("the source is down")
+    retry_done.set()
+
+
+def test_in_process_retry_waiting_on_its_timer_absorbs_a_new_request(app):
+    """A job waiting out its back-off is not lost: the sweep's (or a re-send's) request
+    collapses into it instead of starting a second round of attempts at once."""
+    app.config.update(JOBS_IN_PROCESS_WORKERS=1, JOBS_RETRY_DELAY_SCALE=0.05)  # retry in 0.5 s
+    retry_runs.clear()
+    retry_done.clear()
+    path = "tests.mentions.test_jobs.failing_once_job"
+    jobs.enqueue(path, "first", job_id="waiting")
+    wait_for(lambda: retry_runs == ["first"])
+    assert jobs.enqueue(path, "rescue", job_id="waiting", is_rescue=True) == "waiting"
+    assert retry_done.wait(10)
+    # A second round would have run "rescue" on the one pool thread before the timer fired.
+    assert retry_runs == ["first", "first"]
+
+
+def test_in_process_runner_follows_the_back_off_with_the_sweep_running(app, client, site, pages):
+    """The embedded default at 1/100 scale (0.1 s, 0.6 s, 3 s; the sweep's margin 1.2 s, run
+    every 0.2 s): the attempts keep their schedule and the fourth is the last."""
+    app.config.update(
+        JOBS_IN_PROCESS_WORKERS=1,
+        JOBS_RETRY_DELAY_SCALE=0.01,
+        MENTION_MAX_ATTEMPTS=4,
+        SWEEP_STALE_SECONDS=1.2,
+        SWEEP_INTERVAL_SECONDS=0.2,
+    )
+    hit_times: list[float] = []
+
+    def down(_request):
+        hit_times.append(time.monotonic())
+        return Response("busy", status=503)
+
+    stop = jobs.start_in_process_sweeper(app)
+    try:
+        source = pages.handle("/down", down)
+        response = client.post("/webmention/blog", data={"source": source, "target": TARGET})
+        assert response.status_code == 201
+        wait_for(lambda: not the_mention().is_check_pending)
+    finally:
+        stop.set()
+    mention = the_mention()
+    assert mention.verification == Verification.REJECTED and mention.attempts == 4
+    gaps = [later - earlier for earlier, later in itertools.pairwise(hit_times)]
+    assert len(hit_times) == 4
+    assert [gap >= delay for gap, delay in zip(gaps, (0.1, 0.6, 3.0), strict=True)] == [True] * 3
+
+
+@pytest.mark.redis
+def test_rq_retry_is_scheduled_when_the_database_says_and_the_sweep_leaves_it(
+    app, client, site, pages, redis_url
+):
+    """On RQ the retry waits in the scheduler: the mention records the same due time, the
+    sweep leaves the scheduled job alone, and rescues the check once Redis has lost it."""
+    from redis import Redis
+    from rq import SimpleWorker
+
+    app.config["REDIS_URL"] = redis_url
+    send_down_source(client, pages)
+    rq_queue = jobs.queue(app)
+    SimpleWorker([rq_queue], connection=rq_queue.connection).work(burst=True)
+    mention = the_mention()
+    assert mention.attempts == 1 and mention.is_check_pending
+    job_id = verify_mention_job_id(mention.id)
+    registry = rq_queue.scheduled_job_registry
+    assert registry.get_job_ids() == [job_id]
+    scheduled = registry.get_scheduled_time(job_id)
+    assert abs((scheduled - mention.next_attempt_at).total_seconds()) < 2
+    shift_back(mention.id, 60)  # its retry is due in ~10 s: a minute later, without a worker
+    assert sweep() == 0
+    assert registry.get_job_ids() == [job_id] and rq_queue.get_job_ids() == []
+    Redis.from_url(redis_url).flushall()  # the scheduled job is lost
+    shift_back(mention.id, 121)
+    assert sweep() == 1
+    assert rq_queue.get_job_ids() == [job_id]

@@ -1,4 +1,8 @@
-"""Pingback 1.0 sent by the stdlib's xmlrpc.client to the service served live."""
+"""Pingback 1.0 sent by the stdlib's xmlrpc.client to the service served live.
+
+The fixtures run jobs inline (``JOBS_IN_PROCESS_WORKERS = 0``), so a check has ended when the
+call returns; the tests that need the embedded default's thread pool say so.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,11 @@ import sqlalchemy as sa
 from werkzeug.wrappers import Response
 
 from commentsvc.extensions import db
-from commentsvc.models import Mention
-from tests.mentions.helpers import TARGET, thread_mentions
+from commentsvc.models import Mention, Thread, Verification
+from tests.mentions.helpers import TARGET, thread_mentions, wait_for
 from tests.workers.pages import link_page
+
+CHECKING = "received; it is being checked"
 
 
 @pytest.fixture
@@ -41,23 +47,40 @@ def fault_code(call) -> int:
     return raised.value.faultCode
 
 
+def the_mention() -> Mention:
+    db.session.expire_all()  # the job wrote it in a session of its own
+    return db.session.scalars(sa.select(Mention)).one()
+
+
 def test_pingback_is_verified_and_shown_in_the_thread(proxy, pages, client):
     source = pages.html("/reply", link_page(TARGET, title="Their post"))
     answer = proxy.pingback.ping(source, TARGET)
-    assert "registered" in answer
+    assert CHECKING in answer
     [shown] = thread_mentions(client)
     assert shown["kind"] == "pingback" and shown["title"] == "Their post"
     assert shown["excerpt"].startswith("[…]")
 
 
-def test_source_that_does_not_exist_is_fault_0x0010(proxy, pages):
-    assert fault_code(lambda: proxy.pingback.ping(pages.url("/missing"), TARGET)) == 0x0010
+def test_source_that_is_not_a_url_is_fault_0x0010_at_once(proxy, pages):
     assert fault_code(lambda: proxy.pingback.ping("not a url", TARGET)) == 0x0010
+    assert db.session.scalar(sa.select(sa.func.count(Mention.id))) == 0
 
 
-def test_source_without_the_link_is_fault_0x0011(proxy, pages):
+def test_missing_source_is_recorded_as_unreachable_not_answered(proxy, pages):
+    """The outcome of the fetch is the worker's, recorded; the ping is answered before it."""
+    assert CHECKING in proxy.pingback.ping(pages.url("/missing"), TARGET)
+    mention = the_mention()
+    assert mention.verification == Verification.REJECTED
+    assert mention.rejection_code == "unreachable" and "404" in mention.rejection_reason
+    assert proxy.pingback.extensions.getPingbacks(TARGET) == []
+
+
+def test_source_without_the_link_is_recorded_as_no_link(proxy, pages):
     source = pages.html("/unrelated", "<title>x</title><p>no link</p>")
-    assert fault_code(lambda: proxy.pingback.ping(source, TARGET)) == 0x0011
+    assert CHECKING in proxy.pingback.ping(source, TARGET)
+    mention = the_mention()
+    assert mention.verification == Verification.REJECTED and mention.rejection_code == "no-link"
+    assert proxy.pingback.extensions.getPingbacks(TARGET) == []
 
 
 def test_target_that_is_not_a_page_is_fault_0x0020(proxy, pages):
@@ -87,23 +110,27 @@ def test_blocked_source_is_fault_0x0031(proxy, pages, site):
     assert pages.hits("/p") == 0
 
 
-def test_source_failing_upstream_is_fault_0x0032(proxy, pages):
+def test_source_failing_upstream_is_kept_pending_for_its_retry(proxy, pages):
     source = pages.add("/down", b"busy", status=503)
-    assert fault_code(lambda: proxy.pingback.ping(source, TARGET)) == 0x0032
+    assert CHECKING in proxy.pingback.ping(source, TARGET)
+    mention = the_mention()
+    assert mention.is_check_pending and mention.attempts == 1
+    assert (mention.next_attempt_at - mention.updated_at).total_seconds() == 10
 
 
-def test_internal_source_gets_the_same_fault_as_a_missing_one(app, proxy, pages):
-    """CVE-2013-0235: refused and unreachable sources answer alike; nothing is probed."""
+def test_internal_sources_answer_like_any_other_and_nothing_is_probed(app, proxy, pages):
+    """CVE-2013-0235: the answer does not depend on the source; refused addresses are
+    recorded exactly like missing pages, and nothing is fetched from them."""
     app.config["FETCH_ALLOW_NETWORKS"] = []
     open_port = pages.html("/p", link_page(TARGET))
-    closed_port = "http://127.0.0.1:9/"
-    faults = []
-    for source in (open_port, closed_port, "http://10.0.0.1:22/", "http://[::1]:6379/"):
-        with pytest.raises(xmlrpc.client.Fault) as raised:
-            proxy.pingback.ping(source, TARGET)
-        faults.append((raised.value.faultCode, raised.value.faultString))
-    assert len(set(faults)) == 1 and faults[0][0] == 0x0010
+    sources = (open_port, "http://127.0.0.1:9/", "http://10.0.0.1:22/", "http://[::1]:6379/")
+    answers = {proxy.pingback.ping(source, TARGET).replace(source, "S") for source in sources}
+    assert answers == {f"Pingback from S to {TARGET} {CHECKING}."}
     assert pages.hits("/p") == 0
+    db.session.expire_all()
+    outcomes = {(m.verification, m.rejection_code) for m in db.session.scalars(sa.select(Mention))}
+    assert outcomes == {(Verification.REJECTED, "unreachable")}
+    assert proxy.pingback.extensions.getPingbacks(TARGET) == []
 
 
 @pytest.mark.parametrize(
@@ -201,6 +228,7 @@ def test_get_pingbacks_lists_the_verified_sources(proxy, pages):
     proxy.pingback.ping(source, TARGET)
     assert proxy.pingback.extensions.getPingbacks(TARGET) == [source]
     assert fault_code(lambda: proxy.pingback.extensions.getPingbacks(TARGET + "x")) == 0x0020
+    assert fault_code(lambda: proxy.pingback.extensions.getPingbacks("http://x.example/")) == 0x0021
 
 
 def test_pingback_and_webmention_of_one_source_make_one_mention(proxy, pages, client):
@@ -212,24 +240,65 @@ def test_pingback_and_webmention_of_one_source_make_one_mention(proxy, pages, cl
     assert len(thread_mentions(client)) == 1
 
 
-def test_slow_check_answers_queued_and_finishes_in_the_background(
-    app, proxy, pages, client, release
+def test_slow_sources_hold_no_web_worker_and_reads_stay_fast(
+    app, site, pages, client, release, serve_one_at_a_time
 ):
-    """The embedded default: jobs on threads of the web process; the ping waits briefly."""
-    app.config.update(JOBS_IN_PROCESS_WORKERS=2, PINGBACK_WAIT_SECONDS=0.3)
+    """The issue's reproduction: twelve pingbacks whose sources hang, sent to a server that
+    handles one request at a time (one sync worker). Each ping answers at once, and thread
+    reads between them answer at once while the checks hang in the embedded default's pool."""
+    app.config.update(JOBS_IN_PROCESS_WORKERS=2, FETCH_TIMEOUT_SECONDS=60)
 
-    def slow(_request):
-        release.wait(30)  # answers only once the ping has had its answer
+    def hanging(_request):
+        release.wait(60)  # a page that answers only when the test lets it
         return Response(link_page(TARGET), content_type="text/html")
 
-    answer = proxy.pingback.ping(pages.handle("/slow", slow), TARGET)
-    assert "being checked" in answer
-    release.set()
+    server = serve_one_at_a_time(app)
+    thread_url = f"{server.url}/api/sites/blog/thread"
+    slowest_ping = slowest_read = 0.0
+    for number in range(12):
+        source = pages.handle(f"/hanging-{number}", hanging)
+        started = time.monotonic()
+        with xmlrpc.client.ServerProxy(f"{server.url}/pingback/blog") as proxy:
+            assert CHECKING in proxy.pingback.ping(source, TARGET)
+        slowest_ping = max(slowest_ping, time.monotonic() - started)
+        started = time.monotonic()
+        read = requests.get(thread_url, params={"url": TARGET}, timeout=30)
+        slowest_read = max(slowest_read, time.monotonic() - started)
+        assert read.status_code == 200
     deadline = time.monotonic() + 10
-    while not thread_mentions(client) and time.monotonic() < deadline:
-        time.sleep(0.1)
-        db.session.expire_all()
-    assert len(thread_mentions(client)) == 1
+    while sum(pages.hits(f"/hanging-{n}") for n in range(12)) < 2 < deadline - time.monotonic():
+        time.sleep(0.05)
+    assert sum(pages.hits(f"/hanging-{n}") for n in range(12)) == 2  # both job threads hang
+    assert slowest_ping < 1.0 and slowest_read < 1.0
+    release.set()
+    wait_for(
+        lambda: (
+            db.session.scalar(
+                sa.select(sa.func.count(Mention.id)).where(
+                    Mention.verification == Verification.VERIFIED
+                )
+            )
+            == 12
+        )
+    )
+    assert len(thread_mentions(client)) == 12
+
+
+def test_get_pingbacks_of_a_page_only_claimed_so_far_is_empty_not_a_fault(
+    app, proxy, pages, release
+):
+    """A claim makes no thread; getPingbacks still knows the page is being checked."""
+    app.config.update(JOBS_IN_PROCESS_WORKERS=1)
+
+    def hanging(_request):
+        release.wait(30)
+        return Response(link_page(TARGET), content_type="text/html")
+
+    assert CHECKING in proxy.pingback.ping(pages.handle("/hanging", hanging), TARGET)
+    assert db.session.scalar(sa.select(sa.func.count(Thread.id))) == 0
+    assert proxy.pingback.extensions.getPingbacks(TARGET) == []
+    release.set()
+    wait_for(lambda: the_mention().verification == Verification.VERIFIED)
 
 
 def test_trackback_is_verified_like_a_pingback(client, site, pages):

@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from werkzeug.wrappers import Response
 
 from commentsvc.extensions import db
-from commentsvc.models import CommentStatus, Mention, ModerationMode
+from commentsvc.models import CommentStatus, Mention, ModerationMode, Thread
 from commentsvc.services.accounts import create_account
 from commentsvc.services.moderation import Decision, decide
+from commentsvc.services.sites import create_site
 from tests.mentions.helpers import TARGET, thread_mentions
 from tests.workers.pages import link_page
 
@@ -209,3 +210,48 @@ def test_fetched_markup_is_stored_as_text_only(client, site, pages):
 
 def test_status_url_cannot_be_guessed(client, site):
     assert client.get("/webmention/blog/status/1").status_code == 404
+
+
+def thread_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count(Thread.id)))
+
+
+@pytest.mark.parametrize("path", ["/missing", "/nolink"])
+def test_unverified_source_creates_no_thread_row(client, site, pages, path):
+    """Only verified mentions (and stored comments) make threads: anyone can send claims
+    for any page of a site, and one that never verifies must leave no thread behind."""
+    pages.html("/nolink", "<title>Unrelated</title><p>nothing</p>")
+    response = send(client, pages.url(path))
+    assert response.status_code == 201
+    status = status_of(client, response)
+    assert status["status"] == "rejected"
+    assert thread_count() == 0
+    mention = db.session.scalars(sa.select(Mention)).one()
+    assert mention.thread_id is None and mention.site_id == site.id and mention.target == TARGET
+
+
+def test_unreachable_source_still_pending_has_a_status_and_no_thread(app, client, site):
+    app.config["FETCH_TIMEOUT_SECONDS"] = 1
+    response = send(client, "http://127.0.0.1:9/post")  # nothing listens: a retry is due
+    status = status_of(client, response)
+    assert status["status"] == "pending" and status["reason"].endswith("tried again")
+    assert thread_count() == 0
+
+
+def test_thread_is_created_when_the_mention_is_verified(client, site, pages):
+    send(client, pages.html("/nolink", "<p>not yet</p>"))
+    assert thread_count() == 0
+    pages.html("/nolink", link_page(TARGET, title="Linked now"))
+    assert status_of(client, send(client, pages.url("/nolink")))["status"] == "verified"
+    assert thread_count() == 1
+    mention = db.session.scalars(sa.select(Mention)).one()
+    assert mention.thread.url == TARGET
+    assert [m["title"] for m in thread_mentions(client)] == ["Linked now"]
+
+
+def test_status_url_of_another_site_is_404(client, site, pages):
+    create_site("other", ["https://other.example.org"])
+    db.session.commit()
+    response = send(client, pages.url("/missing"))
+    location = response.headers["Location"].removeprefix("http://comments.test")
+    assert client.get(location.replace("/blog/", "/other/")).status_code == 404
