@@ -25,13 +25,12 @@ DEFAULTS: dict[str, Any] = {
     "FETCH_TIMEOUT_SECONDS": 10.0,
     "FETCH_MAX_BYTES": 1_000_000,
     "FETCH_ALLOWED_PORTS": [80, 443, 8080, 8443],  # others only inside FETCH_ALLOW_NETWORKS
-    "PINGBACK_WAIT_SECONDS": 5.0,  # the pingback answers the exact fault if the check is this quick
     "MENTION_MAX_ATTEMPTS": 5,
     "RATELIMIT_MENTION_CLIENT": "30 per minute;300 per hour",
     "RATELIMIT_MENTION_SOURCE_HOST": "20 per minute;200 per hour",
     "RATELIMIT_MENTION_TARGET": "30 per minute;500 per hour",
     "SWEEP_INTERVAL_SECONDS": 60,  # how often `commentsvc worker` looks for lost checks
-    "SWEEP_STALE_SECONDS": 120,  # a check pending this long without a live job is lost
+    "SWEEP_STALE_SECONDS": 120,  # a check whose next attempt is this overdue is lost
     "PROXY_COUNT": 0,
     "MAX_COMMENT_LENGTH": 10_000,
     "MAX_NAME_LENGTH": 80,
@@ -131,11 +130,14 @@ def _derive(app: Flask) -> None:
     app.config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
     app.config["RATELIMIT_ENABLED"] = bool(app.config["RATELIMIT_ENABLED"])
     public_url = app.config["PUBLIC_URL"]
-    if not public_url and not is_embedded and not app.config.get("TESTING"):
+    sends_mail = bool(app.config["SMTP_URL"])
+    if not public_url and (sends_mail or (not is_embedded and not app.config.get("TESTING"))):
         # Links in mail, avatar and status URLs are never built from the Host header, which
-        # any client can set (password-reset poisoning).
+        # any client can set (password-reset poisoning): on SQLite too once mail can go out.
+        reason = "COMMENTSVC_SMTP_URL is set" if sends_mail else "COMMENTSVC_DATABASE_URL is set"
         raise ConfigError(
-            "COMMENTSVC_PUBLIC_URL is not set: give the address browsers use for the "
+            f"COMMENTSVC_PUBLIC_URL is not set ({reason}): links in mail are built from it, "
+            "never from a client's Host header. Give the address browsers use for the "
             "service, e.g. https://comments.example.org."
         )
     if public_url:

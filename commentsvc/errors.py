@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
+import sqlalchemy as sa
 from flask import Flask, Response, json, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from commentsvc import database
 from commentsvc.extensions import db
 
 log = logging.getLogger(__name__)
@@ -116,11 +118,13 @@ FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-dat
 def refuse_nul_bytes() -> None:
     """NUL reaches no view: PostgreSQL refuses it in text, so it would surface as a 500.
 
-    Looks at the raw query string (every request, so no parsing) and at form fields."""
+    Looks at the raw query string (every request, so no parsing) and at every name and every
+    value of form fields: views read repeated fields with ``getlist``, not only the first."""
     query = request.environ.get("QUERY_STRING", "")
     values = [request.path]
     if request.method != "GET" and request.mimetype in FORM_TYPES:
-        values.extend(request.form.values())
+        for name, value in request.form.items(multi=True):
+            values.extend((name, value))
     if "%00" in query or "\x00" in query or any("\x00" in value for value in values):
         raise InvalidInput("The request contains a NUL character.")
 
@@ -154,3 +158,28 @@ def register_error_handlers(app: Flask) -> None:
         log.exception("unhandled error on %s %s", request.method, request.path)
         db.session.rollback()  # or the error page's own queries fail on the broken transaction
         return _render(500, "internal", "Internal error", "Something went wrong on our side.", None)
+
+    @app.errorhandler(sa.exc.DBAPIError)
+    def _database_error(error: sa.exc.DBAPIError):
+        """A lost database is a 503 to try again, and a read is first tried again here, once."""
+        if not database.is_unavailable(error):
+            return _unexpected(error)
+        db.session.rollback()  # gives back the dead connection; the next one is a new one
+        if database.may_retry():
+            log.warning("database lost on %s %s; running it again", request.method, request.path)
+            return _run_again(app)
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, error.orig)
+        detail = "The database is unavailable for a moment; try again in a few seconds."
+        headers = {"Retry-After": str(database.RETRY_AFTER_SECONDS)}
+        return _render(503, "database-unavailable", "Service unavailable", detail, headers)
+
+
+def _run_again(app: Flask):
+    """The request's hooks and view once more, as ``full_dispatch_request`` runs them.
+
+    The hooks run again too: one of them (sign-in, operator checks) may be what failed."""
+    try:
+        answer = app.preprocess_request()
+        return app.dispatch_request() if answer is None else answer
+    except Exception as error:  # handled as the first run's errors are
+        return app.handle_user_exception(error)

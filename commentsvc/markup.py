@@ -7,6 +7,8 @@ from functools import lru_cache
 import nh3
 from markdown_it import MarkdownIt
 
+# The one allow-list: the sanitiser below applies it, and the widget's second filter is built
+# from it (commentsvc/widget.py inlines it into embed.js).
 ALLOWED_TAGS = frozenset(
     {
         "a", "p", "br", "hr", "em", "strong", "del", "s", "code", "pre", "blockquote",

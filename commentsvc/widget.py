@@ -21,7 +21,7 @@ import rcssmin
 import rjsmin
 from flask import Blueprint, Response, request
 
-from commentsvc import assets
+from commentsvc import assets, markup
 from commentsvc.errors import NotFound
 
 bp = Blueprint("widget", __name__)
@@ -68,14 +68,19 @@ def _compact(value: object) -> str:
 
 
 def build_widget() -> bytes:
-    """embed.js with its CSS, default catalogue and language list inlined, minified."""
+    """embed.js with its CSS, default catalogue, language list and the server's HTML allow-list
+    inlined, minified: the widget's second filter keeps what the server keeps, from one list."""
     folder = assets.embed_dir()
     source = (folder / "embed.js").read_text("utf-8")
     css = rcssmin.cssmin((folder / "embed.css").read_text("utf-8"))
+    attributes = markup.ALLOWED_ATTRIBUTES
     for placeholder, value in (
         ('/*CSS*/ ""', css),
         ("/*MESSAGES*/ {}", _catalogue(DEFAULT_LANGUAGE)),
         ('/*LANGS*/ ["en"]', languages()),
+        ("/*TAGS*/ []", sorted(tag.upper() for tag in markup.ALLOWED_TAGS)),
+        ("/*ATTRS*/ {}", {tag.upper(): sorted(names) for tag, names in attributes.items()}),
+        ("/*SCHEMES*/ []", sorted(f"{scheme}:" for scheme in markup.URL_SCHEMES)),
     ):
         if placeholder not in source:
             raise RuntimeError(f"embed.js lost its {placeholder} placeholder")

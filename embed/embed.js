@@ -11,18 +11,19 @@
  * the server sanitises it, and this file still parses it into an inert <template> and keeps
  * only the server's allow-list (commentsvc/markup.py) before inserting it.
  *
- * The service inlines the CSS, the English catalogue and the language list below, then
- * minifies (commentsvc/widget.py). Everything else is built with createElement/textContent.
+ * The service inlines the CSS, the English catalogue, the language list and the server's HTML
+ * allow-list below, then minifies (commentsvc/widget.py). Everything else is built with
+ * createElement/textContent.
  */
 (() => {
   "use strict";
   const CSS = /*CSS*/ "";
   const EN = /*MESSAGES*/ {};
   const LANGS = /*LANGS*/ ["en"];
-  const TAGS = new Set(
-    "A P BR HR EM STRONG DEL CODE PRE BLOCKQUOTE UL OL LI H1 H2 H3 H4 H5 H6".split(" "),
-  );
-  const ATTRS = { A: ["href", "title"], OL: ["start"], CODE: ["class"] };
+  // The server's allow-list (commentsvc/markup.py), filled in when the service builds this file.
+  const TAGS = new Set(/*TAGS*/ []);
+  const ATTRS = /*ATTRS*/ {};
+  const SCHEMES = /*SCHEMES*/ [];
   const INDENT_CAP = 4; // deeper replies sit flush and name the comment they answer
   const FIRST_CHUNK = 30; // comments rendered before the first paint (a screenful and more)
   const CHUNK = 150; // then this many per task
@@ -94,7 +95,7 @@
       }
       const keep = ATTRS[child.tagName] || [];
       for (const { name, value } of [...child.attributes]) {
-        const bad = name === "href" && !isHttp(value, ["http:", "https:", "mailto:"]);
+        const bad = name === "href" && !isHttp(value, SCHEMES);
         if (!keep.includes(name) || bad) child.removeAttribute(name);
       }
       if (child.tagName === "A") child.setAttribute("rel", "nofollow ugc noopener");
@@ -741,7 +742,7 @@
     }
 
     async function saveEdit(entry, text) {
-      const { data } = await api(
+      const { status, data } = await api(
         "PATCH",
         "api/comments/" + entry.c.id,
         { body: text },
@@ -751,7 +752,7 @@
       saveOwn();
       entry.c = { ...entry.c, ...data, replies: [] };
       redrawComment(entry);
-      announce(t("updated"));
+      announce(t(status === 202 ? "editHeld" : "updated"));
     }
 
     function confirmDelete(entry, foot) {

@@ -57,3 +57,29 @@ def test_database_url_without_public_url_is_refused(tmp_path: Path) -> None:
 def test_malformed_network_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="FETCH_ALLOW_NETWORKS"):
         create_app({"INSTANCE_PATH": str(tmp_path), "FETCH_ALLOW_NETWORKS": "not-a-network"})
+
+
+@pytest.mark.parametrize("database", ["embedded", "sqlite-url"])
+def test_mail_without_public_url_is_refused_on_sqlite_too(
+    monkeypatch, tmp_path: Path, database: str
+) -> None:
+    """Reset and confirmation links would otherwise come from the client's Host header."""
+    monkeypatch.setenv("COMMENTSVC_SMTP_URL", "smtp://mail.example.org:587")
+    settings: dict[str, object] = {"INSTANCE_PATH": str(tmp_path)}
+    if database == "sqlite-url":
+        settings.update(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", SECRET_KEY="k" * 40)
+    with pytest.raises(ConfigError, match=r"COMMENTSVC_PUBLIC_URL.*COMMENTSVC_SMTP_URL"):
+        create_app(settings)
+    with pytest.raises(ConfigError, match="COMMENTSVC_PUBLIC_URL"):
+        create_app({**settings, "TESTING": True})  # no test set-up mails Host-header links
+
+
+def test_mail_with_public_url_starts_on_the_embedded_default(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("COMMENTSVC_SMTP_URL", "smtp://mail.example.org:587")
+    monkeypatch.setenv("COMMENTSVC_PUBLIC_URL", "https://comments.example.org")
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert app.config["PUBLIC_URL"] == "https://comments.example.org"
+
+
+def test_embedded_default_without_mail_needs_no_public_url(tmp_path: Path) -> None:
+    assert create_app({"INSTANCE_PATH": str(tmp_path)}).config["PUBLIC_URL"] is None

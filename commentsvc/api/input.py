@@ -12,6 +12,10 @@ from commentsvc.models.base import MAX_ID
 
 T = TypeVar("T")
 
+# No request body of this API nests past 2 levels; 32 leaves room and keeps parsing and any
+# later walk over the value far from Python's recursion limit.
+MAX_JSON_DEPTH = 32
+
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # all but tab, LF, CR
 
@@ -33,12 +37,33 @@ def json_object(request: Request) -> dict[str, Any]:
         raise UnsupportedMediaType(
             "Send the request body as JSON (Content-Type: application/json)."
         )
-    data = request.get_json(silent=True)
+    too_deep = f"The request body nests arrays or objects deeper than {MAX_JSON_DEPTH} levels."
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # the parser recurses once per level: a thousand levels get here
+        raise InvalidInput(too_deep) from None
+    if _nesting_depth(data) > MAX_JSON_DEPTH:
+        raise InvalidInput(too_deep)
     if data is None:
         raise InvalidInput("The request body is not valid JSON.")
     if not isinstance(data, dict):
         raise InvalidInput("The request body must be a JSON object.")
     return data
+
+
+def _nesting_depth(value: Any) -> int:
+    """How deep arrays and objects nest in a parsed JSON value, walked without recursion."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending and deepest <= MAX_JSON_DEPTH:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, list):
+            continue
+        deepest = max(deepest, depth)
+        pending.extend((child, depth + 1) for child in item)
+    return deepest
 
 
 def field(

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
 from commentsvc.extensions import db
 from commentsvc.models import Comment
 from tests.api.conftest import PAGE, read_thread
 
 
-@pytest.mark.parametrize("field", ["body", "name", "email", "website", "title", "url"])
+@pytest.mark.parametrize("field", ["body", "name", "email", "website", "url"])
 @pytest.mark.parametrize("bad", ["a\x00b", "a\x01b", "a\x7fb"])
 def test_control_characters_in_any_field_are_refused(post, field, bad) -> None:
     response = post(**{"body": "ok", field: bad})
@@ -66,10 +67,60 @@ def test_pages_without_a_thread_do_not_share_a_rendering(client, site) -> None:
 
 def test_a_title_given_later_reaches_the_cached_thread(client, post, app) -> None:
     from commentsvc.services.sites import get_site
-    from commentsvc.services.threads import get_or_create_thread
+    from commentsvc.services.threads import get_or_create_thread, set_title
 
     post("untitled")
     assert read_thread(client).json["thread"]["title"] is None
-    get_or_create_thread(get_site("blog"), PAGE, "A title")
+    set_title(get_or_create_thread(get_site("blog"), PAGE), "A title")
     db.session.commit()
     assert read_thread(client).json["thread"]["title"] == "A title"
+
+
+def nested(kind: str, depth: int) -> str:
+    """A comment whose ``extra`` field nests ``depth`` arrays or objects deep."""
+    opening, closing = ("[", "]") if kind == "array" else ('{"a":', "}")
+    value = opening * depth + "1" + closing * depth
+    return json.dumps({"url": PAGE, "body": "ok", "name": "Ann"})[:-1] + f', "extra": {value}}}'
+
+
+@pytest.mark.parametrize("depth", [64, 1_000, 10_000])
+@pytest.mark.parametrize("kind", ["array", "object"])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/api/sites/blog/comments"), ("POST", "/api/sites/blog/preview"),
+     ("PATCH", "/api/comments/1")],
+)  # fmt: skip
+def test_deeply_nested_json_is_a_400_problem_on_every_json_endpoint(
+    client, site, method, path, kind, depth
+) -> None:
+    raw = nested(kind, depth)
+    assert len(raw) < 64 * 1024  # under the size cap: the depth alone is refused
+    response = client.open(path, method=method, data=raw, content_type="application/json")
+    assert response.status_code == 400, response.data[:300]
+    assert response.content_type == "application/problem+json"
+    assert "nest" in response.json["detail"]
+
+
+def test_json_nested_a_few_levels_is_still_accepted(client, site) -> None:
+    raw = nested("array", 8)
+    response = client.post("/api/sites/blog/comments", data=raw, content_type="application/json")
+    assert response.status_code == 201, response.json
+
+
+SOURCE = "https://a.example/"
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        [("source", SOURCE), ("source", SOURCE + "\x00"), ("target", PAGE)],
+        [("source", SOURCE), ("target", PAGE), ("target", PAGE + "\x00")],
+        [("source", SOURCE), ("target", PAGE), ("ex\x00tra", "x")],
+    ],
+    ids=["second-source", "second-target", "field-name"],
+)
+def test_nul_in_any_value_of_a_repeated_form_field_is_400(client, site, form) -> None:
+    response = client.post("/webmention/blog", data=MultiDict(form))
+    assert response.status_code == 400, response.data
+    assert response.content_type == "application/problem+json"
+    assert "NUL" in response.json["detail"]

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from commentsvc.markup import ALLOWED_TAGS
 from tests.widget.env import (  # noqa: F401  (fixtures)
     Demo,
     app_config,
@@ -29,9 +30,7 @@ BODIES = [
     "<style>* { display: none }</style>",
     f'<p onclick="{MARK}" style="position:fixed">attr</p>',
 ]
-BODY_ELEMENTS = (
-    "a, p, br, hr, em, strong, del, code, pre, blockquote, ul, ol, li, h1, h2, h3, h4, h5, h6"
-)
+BODY_ELEMENTS = ", ".join(sorted(ALLOWED_TAGS))
 
 
 def watch(page) -> list[str]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 
 import pytest
 
-from commentsvc import assets, widget
+from commentsvc import assets, markup, widget
 
 FILES = ["/embed.js", "/count.js", "/embed/i18n/de.json"]
 
@@ -50,6 +51,21 @@ def test_widget_bundle_inlines_css_catalogue_and_languages(client) -> None:
     assert '"responses":{"one":"{n} response"' in source
     assert '["de","en"]' in source
     assert "Isolation: a shadow root" not in source  # minified: comments gone
+
+
+def test_widget_bundle_carries_the_servers_html_allow_list(client) -> None:
+    """One list: the widget's filter is what markup.py allows, and embed.js keeps no copy."""
+    source = client.get("/embed.js").get_data(as_text=True)
+    tags = json.loads(re.search(r"const TAGS=new Set\((\[[^\]]*\])\)", source)[1])
+    attributes = json.loads(re.search(r"const ATTRS=(\{.*?\});", source)[1])
+    schemes = json.loads(re.search(r"const SCHEMES=(\[[^\]]*\]);", source)[1])
+    assert {tag.lower() for tag in tags} == markup.ALLOWED_TAGS and "S" in tags
+    assert {tag.lower(): set(names) for tag, names in attributes.items()} == {
+        tag: set(names) for tag, names in markup.ALLOWED_ATTRIBUTES.items()
+    }
+    assert {scheme.rstrip(":") for scheme in schemes} == markup.URL_SCHEMES
+    raw = (assets.embed_dir() / "embed.js").read_text("utf-8")
+    assert "STRONG" not in raw and "BLOCKQUOTE" not in raw and "mailto" not in raw
 
 
 @pytest.mark.parametrize("language", ["xx", "EN", "e", "../en", "en.json", "english"])
