@@ -28,6 +28,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from commentsvc.health import bp as health_bp
     from commentsvc.mentions import bp as mentions_bp
     from commentsvc.moderate import bp as moderate_bp
+    from commentsvc.notifications import bp as notify_bp
     from commentsvc.widget import bp as widget_bp
 
     instance = (overrides or {}).get("INSTANCE_PATH") or config.instance_path()
@@ -54,6 +55,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     extensions.csrf.exempt(auth_api_bp)  # bearer tokens, never cookies, authorise it
     app.register_blueprint(auth_api_bp)
     app.register_blueprint(moderate_bp)
+    app.register_blueprint(notify_bp)
     cors.init_app(app)
     errors.register_error_handlers(app)
     return app

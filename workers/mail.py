@@ -14,13 +14,14 @@ import uuid
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app
 
-from commentsvc.auth.links import reset_token, verify_token
 from commentsvc.extensions import db
+from commentsvc.links import forgot_link, reset_link, verify_link
 from commentsvc.models import Account
 from workers.runtime import job
 
@@ -33,7 +34,10 @@ def send_mail(to: str, subject: str, text: str, headers: dict[str, str] | None =
     message = EmailMessage(policy=policy.SMTP.clone(max_line_length=998))
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
-    message["Subject"] = subject
+    message["Subject"] = " ".join(subject.split())  # one line, whatever a title held
+    # RFC 5322 requires Date; large providers also refuse mail without a Message-ID.
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = make_msgid(domain=_mail_domain())
     for name, value in (headers or {}).items():
         message[name] = value
     message.set_content(text)
@@ -62,6 +66,12 @@ def send_mail(to: str, subject: str, text: str, headers: dict[str, str] | None =
     log.info("mail %r sent to %s", subject, to)
 
 
+def _mail_domain() -> str:
+    """The service's own host names its messages (never a client's Host header)."""
+    public = current_app.config.get("PUBLIC_URL") or ""
+    return urlsplit(public).hostname or "localhost"
+
+
 def _write_to_outbox(message: EmailMessage) -> Path:
     outbox = Path(current_app.instance_path) / "outbox"
     outbox.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -81,16 +91,22 @@ def _account(account_id: int) -> Account | None:
     return account
 
 
+def _greeting(account: Account) -> str:
+    """Whoever registers an address chooses the display name: until the address is confirmed,
+    mail to it carries no text of theirs (no spam or phishing through our server)."""
+    return f"Hello {account.display_name}," if account.is_email_verified else "Hello,"
+
+
 @job
 def send_verification(account_id: int, base_url: str) -> None:
     account = _account(account_id)
     if account is None or account.is_email_verified:
         return
-    link = f"{base_url}/auth/verify/{verify_token(account)}"
+    link = verify_link(base_url, account)
     send_mail(
         account.email,
         "Confirm your email address",
-        f"Hello {account.display_name},\n\nconfirm this address for your comments account "
+        f"{_greeting(account)}\n\nconfirm this address for your comments account "
         f"by opening this link within three days:\n\n{link}\n\n"
         "If you did not create an account, ignore this message.\n",
     )
@@ -101,11 +117,11 @@ def send_password_reset(account_id: int, base_url: str) -> None:
     account = _account(account_id)
     if account is None:
         return
-    link = f"{base_url}/auth/reset/{reset_token(account)}"
+    link = reset_link(base_url, account)
     send_mail(
         account.email,
         "Choose a new password",
-        f"Hello {account.display_name},\n\nsomeone (hopefully you) asked to reset the password "
+        f"{_greeting(account)}\n\nsomeone (hopefully you) asked to reset the password "
         f"of your comments account. Choose a new one within an hour here:\n\n{link}\n\n"
         "If it was not you, ignore this message: your password stays as it is.\n",
     )
@@ -120,7 +136,7 @@ def send_registration_attempt(account_id: int, base_url: str) -> None:
     send_mail(
         account.email,
         "You already have an account",
-        f"Hello {account.display_name},\n\nsomeone tried to create a comments account with "
+        f"{_greeting(account)}\n\nsomeone tried to create a comments account with "
         "this address, which already has one. If it was you, sign in, or choose a new "
-        f"password here:\n\n{base_url}/auth/forgot\n\nOtherwise, ignore this message.\n",
+        f"password here:\n\n{forgot_link(base_url)}\n\nOtherwise, ignore this message.\n",
     )

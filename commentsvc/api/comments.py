@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,9 +17,10 @@ from commentsvc.auth.tokens import current_account
 from commentsvc.clientip import client_ip, ip_hash
 from commentsvc.errors import InvalidInput
 from commentsvc.extensions import db, limiter
+from commentsvc.job_names import Job, thread_title_job_id
 from commentsvc.jobs import enqueue
 from commentsvc.markup import render_markdown
-from commentsvc.models import CommentStatus
+from commentsvc.models import Comment, CommentStatus
 from commentsvc.services.accounts import normalise_email
 from commentsvc.services.comments import (
     delete_comment,
@@ -24,9 +28,11 @@ from commentsvc.services.comments import (
     editable_until,
     post_comment,
 )
-from commentsvc.services.drafts import CommentDraft
+from commentsvc.services.drafts import CommentDraft, Sender
+from commentsvc.services.notify_addresses import ask_to_confirm
 from commentsvc.services.sites import get_site
 from commentsvc.services.thread_view import comment_node, isoformat
+from commentsvc.services.threads import needs_title
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
@@ -74,13 +80,44 @@ def _website(data: dict[str, Any]) -> str | None:
     return website
 
 
+_NOT_IN_AN_ADDRESS = frozenset(',;<>()[]"\\:')
+
+
+def _email(data: dict[str, Any]) -> str | None:
+    """One plain address (``ann@example.org``): no lists, display names or quoted parts, which
+    would let one comment send reply mail to several inboxes."""
+    raw = (field(data, "email", str, max_length=254) or "").strip()
+    if not raw:
+        return None
+    refusal = InvalidInput(
+        "Give one email address, like ann@example.org (no lists or names).", field="email"
+    )
+    if any(ch in _NOT_IN_AN_ADDRESS or ch.isspace() for ch in raw):
+        raise refusal
+    try:
+        address = Address(addr_spec=raw)
+    except (ValueError, IndexError, HeaderParseError):
+        raise refusal from None
+    if not address.username or "." not in address.domain:
+        raise refusal
+    try:
+        return normalise_email(raw)
+    except InvalidInput:
+        raise refusal from None
+
+
+def _sender() -> Sender:
+    return Sender(
+        ip_hash=ip_hash(),
+        client_address=client_ip(),
+        user_agent=request.headers.get("User-Agent", "")[:500],
+        referrer=request.headers.get("Referer", "")[:2048],
+    )
+
+
 def _draft(data: dict[str, Any], source: str, html: str) -> CommentDraft:
     name_limit = current_app.config["MAX_NAME_LENGTH"]
-    email = field(data, "email", str, max_length=254)
-    try:
-        email = normalise_email(email) if email else None
-    except InvalidInput as error:
-        raise InvalidInput(error.detail, field="email") from error
+    email = _email(data)
     is_notify = bool(field(data, "notify", bool))
     if is_notify and not email and current_account() is None:
         raise InvalidInput("Give an email address to be told of replies.", field="email")
@@ -93,13 +130,9 @@ def _draft(data: dict[str, Any], source: str, html: str) -> CommentDraft:
         author_email=email,
         author_website=_website(data),
         is_notify=is_notify,
-        ip_hash=ip_hash(),
-        client_address=client_ip(),
-        user_agent=request.headers.get("User-Agent", "")[:500],
-        referrer=request.headers.get("Referer", "")[:2048],
         honeypot=field(data, "hp", str, max_length=1000) or "",
         elapsed_ms=field(data, "elapsed_ms", int),
-        title=field(data, "title", str, max_length=1000),
+        **asdict(_sender()),
     )
 
 
@@ -118,9 +151,16 @@ def create_comment(site_name: str) -> tuple[dict[str, Any], int]:
         document["edit_token"] = posted.edit_token
     is_visible = comment.status == CommentStatus.VISIBLE
     is_reply = comment.parent_id is not None
+    thread_id = comment.thread_id
+    is_title_missing = needs_title(comment.thread)
+    must_confirm = ask_to_confirm(comment)
     db.session.commit()
     if is_visible and is_reply:
-        enqueue("workers.notify.notify_reply", document["id"])
+        enqueue(Job.NOTIFY_REPLY, document["id"])
+    if must_confirm:
+        enqueue(Job.SEND_NOTIFY_CONFIRMATION, document["id"])
+    if is_title_missing:
+        enqueue(Job.FETCH_THREAD_TITLE, thread_id, job_id=thread_title_job_id(thread_id))
     return document, 201 if is_visible else 202
 
 
@@ -145,16 +185,31 @@ def _edit_token() -> str | None:
     return request.headers.get("X-Edit-Token") or None
 
 
-@bp.patch("/comments/<int:comment_id>")
-@limiter.limit(_post_limit, key_func=_poster_key)
-def update_comment(comment_id: int) -> dict[str, Any]:
-    data = json_object(request)
-    source, _ = _body(data)
-    comment = edit_comment(comment_id, source, current_account(), _edit_token())
-    db.session.commit()
+def _author_view(comment: Comment, is_held: bool) -> dict[str, Any]:
+    """The comment as its author sees it after an edit: their own newest text, even while it
+    waits for an operator (readers keep seeing the approved text meanwhile)."""
     document = comment_node(comment)
     document["editable_until"] = isoformat(editable_until(comment))
+    document["edit_held"] = comment.has_held_edit
+    if comment.has_held_edit:
+        document["html"] = comment.pending_body_html
+        document["edited"] = isoformat(comment.pending_edited_at)
+    if is_held:
+        document["status"] = CommentStatus.PENDING.value
     return document
+
+
+@bp.patch("/comments/<int:comment_id>")
+@limiter.limit(_post_limit, key_func=_poster_key)
+def update_comment(comment_id: int) -> tuple[dict[str, Any], int]:
+    """200 with the comment when the new text shows at once; 202 when it waits for an
+    operator (as for a new comment held by the site's policy)."""
+    data = json_object(request)
+    source, _ = _body(data)
+    edited = edit_comment(comment_id, source, current_account(), _edit_token(), _sender())
+    document = _author_view(edited.comment, edited.is_held)
+    db.session.commit()
+    return document, 202 if edited.is_held else 200
 
 
 @bp.delete("/comments/<int:comment_id>")

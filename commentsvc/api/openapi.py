@@ -84,6 +84,11 @@ SCHEMAS: dict[str, Any] = {
                         "type": "string",
                         "description": "Guests only: send as X-Edit-Token to edit or delete.",
                     },
+                    "edit_held": {
+                        "type": "boolean",
+                        "description": "After an edit: the new text (in html) waits for a "
+                        "moderator; readers still see the approved text.",
+                    },
                 },
             },
         ]
@@ -146,10 +151,21 @@ SCHEMAS: dict[str, Any] = {
             "body": {"type": "string", "description": "Markdown; raw HTML is shown as text."},
             "parent": {"type": "integer", "description": "Id of the comment replied to."},
             "name": {"type": "string", "maxLength": 80},
-            "email": {"type": "string", "maxLength": 254},
+            "email": {
+                "type": "string",
+                "maxLength": 254,
+                "description": "One address (no lists or display names).",
+            },
             "website": {"type": "string", "maxLength": 512},
-            "notify": {"type": "boolean", "description": "Email me replies (needs email)."},
-            "title": {"type": "string", "description": "The page title, for a new thread."},
+            "notify": {
+                "type": "boolean",
+                "description": "Email me replies (needs email). A guest's address first gets "
+                "a mail with a link to confirm; nothing else is sent to it until then.",
+            },
+            "title": {
+                "type": "string",
+                "description": "Ignored: a thread's title is read from the page itself.",
+            },
             "hp": {"type": "string", "description": "Honeypot: leave empty."},
             "elapsed_ms": {"type": "integer", "description": "Time spent on the form."},
         },
@@ -297,7 +313,12 @@ PATHS: dict[str, Any] = {
                 "content": {"application/json": {"schema": _ref("CommentEdit")}},
             },
             "responses": {
-                "200": _json(_ref("PostedComment"), "The edited comment."),
+                "200": _json(_ref("PostedComment"), "The edited comment, shown as edited."),
+                "202": _json(
+                    _ref("PostedComment"),
+                    "The edit is held for moderation (status pending, edit_held on a visible "
+                    "comment); readers keep seeing the approved text.",
+                ),
                 **_problems(400, 403, 404, 413, 415),
             },
         },

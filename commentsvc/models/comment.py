@@ -56,8 +56,24 @@ class Comment(db.Model):
     edit_token_hash: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An author's edit of a visible comment that the site's policy holds: readers keep seeing
+    # ``body_*`` until an operator approves (the edit is applied) or rejects it (it is dropped).
+    # ``held_reason`` says why it is held.
+    pending_body_markdown: Mapped[str | None] = mapped_column(sa.Text)
+    pending_body_html: Mapped[str | None] = mapped_column(sa.Text)
+    pending_edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     thread: Mapped[Thread] = relationship()
+
+    @property
+    def has_held_edit(self) -> bool:
+        return self.pending_body_markdown is not None
+
+    def drop_held_edit(self) -> None:
+        self.pending_body_markdown = None
+        self.pending_body_html = None
+        self.pending_edited_at = None
+
     account: Mapped[Account | None] = relationship()
 
 
@@ -75,3 +91,18 @@ class CommentRevision(db.Model):
         sa.ForeignKey("account.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConfirmedAddress(db.Model):
+    """An address that confirmed, by a mailed link, that it wants reply notifications.
+
+    Keyed by a hash of the lower-cased address, so the list of guests' addresses is not kept
+    twice; a guest confirms once per address, not once per comment. ``requested_at`` limits
+    confirmation mail to one a day per address (a form cannot be used to flood an inbox).
+    """
+
+    __tablename__ = "confirmed_address"
+
+    address_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -92,7 +92,8 @@ def comment(comment_id: int) -> Comment:
 
 def mention(mention_id: int) -> Mention:
     found = db.session.get(Mention, mention_id) if mention_id <= MAX_ID else None
-    if found is None or not operator().operates(found.thread.site_id):
+    # A claim not yet verified has no thread and nothing to judge (the queue never lists it).
+    if found is None or found.thread is None or not operator().operates(found.site_id):
         raise NotFound(f"There is no mention {mention_id} on your sites.")
     return found
 

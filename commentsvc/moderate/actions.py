@@ -7,6 +7,7 @@ from flask import Response, flash, redirect, request, url_for
 
 from commentsvc.errors import InvalidInput
 from commentsvc.extensions import db
+from commentsvc.job_names import Job
 from commentsvc.jobs import enqueue
 from commentsvc.moderate import access, queue
 from commentsvc.moderate.access import Item
@@ -20,6 +21,7 @@ _DONE = {
     Decision.SPAM: "marked as spam",
     Decision.DELETE: "deleted",
     Decision.RESTORE: "restored",
+    Decision.REJECT: "kept with its approved text",
 }
 
 
@@ -27,7 +29,9 @@ def _decision(value: str) -> Decision:
     try:
         return Decision(value)
     except ValueError:
-        raise InvalidInput("Choose approve, spam, delete or restore.", field="action") from None
+        raise InvalidInput(
+            "Choose approve, spam, delete, restore or reject.", field="action"
+        ) from None
 
 
 def _selected() -> list[Item]:
@@ -61,7 +65,7 @@ def act() -> Response:
     replies = visible_reply_ids(changed)
     db.session.commit()
     for reply_id in replies:
-        enqueue("workers.notify.notify_reply", reply_id)
+        enqueue(Job.NOTIFY_REPLY, reply_id)
     count = len(changed)
     flash(f"{count} item{'s' if count != 1 else ''} {_DONE[decision]}.")
     if one and request.form.get("back") == "comment":

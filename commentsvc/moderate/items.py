@@ -1,4 +1,5 @@
-"""One comment: its history, an edit form (the old text is kept), a reply as the site."""
+"""One comment: its history, an edit form (the old text is kept), a reply as the site, and
+the title of its page."""
 
 from __future__ import annotations
 
@@ -6,11 +7,17 @@ from flask import Response, flash, redirect, render_template, request, url_for
 
 from commentsvc.clientip import ip_hash
 from commentsvc.extensions import db
+from commentsvc.job_names import Job
 from commentsvc.jobs import enqueue
 from commentsvc.moderate import access
 from commentsvc.moderate.blueprint import bp
 from commentsvc.services.bans import active_bans
-from commentsvc.services.moderation import edit_comment, reply_as_site, revisions
+from commentsvc.services.moderation import (
+    edit_comment,
+    reply_as_site,
+    revisions,
+    set_thread_title,
+)
 
 
 @bp.get("/comments/<int:comment_id>")
@@ -42,6 +49,16 @@ def reply(comment_id: int) -> Response:
     found = access.comment(comment_id)
     answer = reply_as_site(access.operator(), found, request.form.get("body", ""), ip_hash())
     db.session.commit()
-    enqueue("workers.notify.notify_reply", answer.id)
+    enqueue(Job.NOTIFY_REPLY, answer.id)
     flash(f"Replied as {found.thread.site.name}.")
     return redirect(url_for("moderate.comment", comment_id=answer.id))
+
+
+@bp.post("/comments/<int:comment_id>/title")
+def title(comment_id: int) -> Response:
+    """Name the comment's page: shown in feeds, mail subjects and here."""
+    found = access.comment(comment_id)
+    is_changed = set_thread_title(access.operator(), found.thread, request.form.get("title", ""))
+    db.session.commit()
+    flash("Page title saved." if is_changed else "The page title is unchanged.")
+    return redirect(url_for("moderate.comment", comment_id=found.id))

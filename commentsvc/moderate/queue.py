@@ -94,6 +94,18 @@ class QueueItem:
         return self.kind == "comment"
 
 
+def _comment_status(status: CommentStatus) -> sa.ColumnElement[bool]:
+    """Pending includes visible comments whose author's edit waits for a decision."""
+    if status != CommentStatus.PENDING:
+        return Comment.status == status
+    return sa.or_(
+        Comment.status == CommentStatus.PENDING,
+        sa.and_(
+            Comment.status == CommentStatus.VISIBLE, Comment.pending_body_markdown.is_not(None)
+        ),
+    )
+
+
 def _comments(flt: QueueFilter, site_ids: Sequence[int]) -> sa.Select:
     query = (
         sa.select(
@@ -102,12 +114,13 @@ def _comments(flt: QueueFilter, site_ids: Sequence[int]) -> sa.Select:
             Comment.created_at.label("created_at"),
         )
         .join(Thread, Thread.id == Comment.thread_id)
-        .where(Thread.site_id.in_(site_ids), Comment.status == flt.status)
+        .where(Thread.site_id.in_(site_ids), _comment_status(flt.status))
     )
     if flt.q:
         query = query.where(
             sa.or_(
                 Comment.body_markdown.icontains(flt.q, autoescape=True),
+                Comment.pending_body_markdown.icontains(flt.q, autoescape=True),
                 Comment.author_name.icontains(flt.q, autoescape=True),
                 Comment.author_email.icontains(flt.q, autoescape=True),
                 Thread.url.icontains(flt.q, autoescape=True),

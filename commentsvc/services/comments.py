@@ -8,14 +8,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+
 from commentsvc.avatars import avatar_url, gravatar_url
 from commentsvc.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from commentsvc.extensions import db
 from commentsvc.markup import render_markdown
 from commentsvc.models import Account, Comment, CommentRevision, CommentStatus, Site, Thread
 from commentsvc.models.base import MAX_ID, utcnow
-from commentsvc.services.bans import ensure_not_banned
-from commentsvc.services.drafts import CommentDraft
+from commentsvc.services.drafts import CommentDraft, Sender
 from commentsvc.services.policy import assess
 from commentsvc.services.threads import get_or_create_thread, touch_thread
 
@@ -81,8 +82,7 @@ def post_comment(site: Site, draft: CommentDraft, account: Account | None) -> Po
     """Store a new comment with the status the site's policy gives it."""
     if account is None and not site.is_guest_allowed:
         raise Unauthorized("Sign in to comment on this site.")
-    ensure_not_banned(site, account=account, email=draft.author_email, ip_hash=draft.ip_hash)
-    thread = get_or_create_thread(site, draft.url, draft.title)
+    thread = get_or_create_thread(site, draft.url)
     db.session.flush()
     parent = _parent_in(thread, draft.parent_id, site)
     assessment = assess(site, draft, account)
@@ -134,42 +134,109 @@ def _own_comment(comment_id: int, account: Account | None, edit_token: str | Non
     return comment
 
 
-def edit_comment(
-    comment_id: int, body_markdown: str, account: Account | None, edit_token: str | None
-) -> Comment:
-    comment = _own_comment(comment_id, account, edit_token)
-    if body_markdown == comment.body_markdown:
-        return comment  # nothing to keep in the history
-    html = render_markdown(body_markdown)
-    if not html:
-        raise InvalidInput("The comment is empty.", field="body")
+@dataclass(frozen=True)
+class Edited:
+    comment: Comment
+    is_held: bool  # the new text waits for an operator; readers see the approved one
+
+
+def _edit_draft(comment: Comment, body_markdown: str, html: str, sender: Sender) -> CommentDraft:
+    """The comment as it would be with the new text: what the site's policy judges."""
+    return CommentDraft(
+        url=comment.thread.url,
+        body_markdown=body_markdown,
+        body_html=html,
+        parent_id=comment.parent_id,
+        author_name=comment.author_name,
+        author_email=comment.author_email,
+        author_website=comment.author_website,
+        is_notify=comment.is_notify,
+        ip_hash=sender.ip_hash,
+        client_address=sender.client_address,
+        user_agent=sender.user_agent,
+        referrer=sender.referrer,
+    )
+
+
+def _replace_text(comment: Comment, body_markdown: str, html: str, editor_id: int | None) -> None:
+    """Apply new text, keeping the old one in the history."""
     db.session.add(
         CommentRevision(
-            comment_id=comment.id,
-            body_markdown=comment.body_markdown,
-            edited_by_id=account.id if account else None,
+            comment_id=comment.id, body_markdown=comment.body_markdown, edited_by_id=editor_id
         )
     )
     comment.body_markdown = body_markdown
     comment.body_html = html
     comment.edited_at = utcnow()
-    db.session.flush()
-    if comment.status == CommentStatus.VISIBLE:
+
+
+def edit_comment(
+    comment_id: int,
+    body_markdown: str,
+    account: Account | None,
+    edit_token: str | None,
+    sender: Sender,
+) -> Edited:
+    """The author's new text, judged by the site's policy exactly as a new comment would be.
+
+    A visible comment whose new text would be held keeps its approved text for readers; the
+    new one waits beside it (``pending_body_*``) for an operator. A comment still waiting
+    for an operator just gets the new text (and the new reason to hold it).
+    """
+    comment = _own_comment(comment_id, account, edit_token)
+    is_waiting = comment.status == CommentStatus.PENDING
+    latest = comment.pending_body_markdown if comment.has_held_edit else comment.body_markdown
+    if body_markdown == latest:
+        return Edited(comment, is_waiting or comment.has_held_edit)  # nothing to keep
+    html = render_markdown(body_markdown)
+    if not html:
+        raise InvalidInput("The comment is empty.", field="body")
+    draft = _edit_draft(comment, body_markdown, html, sender)
+    assessment = assess(comment.thread.site, draft, account)
+    editor_id = account.id if account else None
+    if is_waiting:
+        _replace_text(comment, body_markdown, html, editor_id)
+        comment.held_reason = assessment.held_reason or comment.held_reason
+        if assessment.status == CommentStatus.SPAM:
+            comment.status = CommentStatus.SPAM
+        db.session.flush()
+        return Edited(comment, True)
+    if assessment.status == CommentStatus.VISIBLE:
+        comment.drop_held_edit()
+        comment.held_reason = None
+        _replace_text(comment, body_markdown, html, editor_id)
+        db.session.flush()
         touch_thread(comment.thread)
-    return comment
+        return Edited(comment, False)
+    comment.pending_body_markdown = body_markdown
+    comment.pending_body_html = html
+    comment.pending_edited_at = utcnow()
+    comment.held_reason = assessment.held_reason
+    db.session.flush()
+    return Edited(comment, True)
 
 
 def delete_comment(comment_id: int, account: Account | None, edit_token: str | None) -> None:
-    """The author takes the comment back: its text and details go; replies keep their place."""
+    """The author takes the comment back: only what keeps replies in their place is left (its
+    id, thread, parent, depth and time); text, history and every detail of the author go."""
     comment = _own_comment(comment_id, account, edit_token)
     was_visible = comment.status == CommentStatus.VISIBLE
+    db.session.execute(sa.delete(CommentRevision).where(CommentRevision.comment_id == comment.id))
     comment.status = CommentStatus.DELETED
     comment.body_markdown = ""
     comment.body_html = ""
+    comment.drop_held_edit()
+    comment.held_reason = None
+    comment.account = None
     comment.author_name = None
     comment.author_email = None
     comment.author_website = None
+    comment.author_avatar = None
+    comment.author_provider = None
+    comment.ip_hash = ""
+    comment.edit_token_hash = None
     comment.is_notify = False
+    comment.edited_at = None
     db.session.flush()
     if was_visible:
         touch_thread(comment.thread)

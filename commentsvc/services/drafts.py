@@ -1,4 +1,5 @@
-"""A comment as submitted, validated and rendered but not yet stored."""
+"""A comment as submitted, validated and rendered but not yet stored; and where a request came
+from, which the spam checks of an edit need as much as those of a new comment."""
 
 from __future__ import annotations
 
@@ -18,8 +19,17 @@ class CommentDraft:
     ip_hash: str
     honeypot: str = ""
     elapsed_ms: int | None = None
-    title: str | None = None
     # For a spam check while the request waits; never stored (only ``ip_hash`` is).
+    client_address: str = ""
+    user_agent: str = ""
+    referrer: str = ""
+
+
+@dataclass(frozen=True)
+class Sender:
+    """The request behind a post or an edit; only ``ip_hash`` is ever stored."""
+
+    ip_hash: str
     client_address: str = ""
     user_agent: str = ""
     referrer: str = ""

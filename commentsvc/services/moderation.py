@@ -28,7 +28,7 @@ from commentsvc.models import (
     Thread,
 )
 from commentsvc.models.base import utcnow
-from commentsvc.services.threads import touch_thread
+from commentsvc.services.threads import set_title, touch_thread
 
 Item = Comment | Mention
 
@@ -40,6 +40,7 @@ class Decision(StrEnum):
     SPAM = "spam"
     DELETE = "delete"
     RESTORE = "restore"
+    REJECT = "reject"  # a held edit only: drop the new text, keep the approved one
 
 
 _REVIVING = frozenset({Decision.APPROVE, Decision.RESTORE})
@@ -101,9 +102,70 @@ def _restored_status(item: Item) -> CommentStatus:
     return CommentStatus.PENDING
 
 
+def _apply_held_edit(actor: Account, comment: Comment) -> None:
+    """Approve: the author's held text replaces the approved one (which joins the history)."""
+    before = {"body": comment.body_markdown}
+    db.session.add(
+        CommentRevision(
+            comment_id=comment.id,
+            body_markdown=comment.body_markdown,
+            edited_by_id=comment.account_id,
+        )
+    )
+    comment.body_markdown = comment.pending_body_markdown or ""
+    comment.body_html = comment.pending_body_html or ""
+    comment.edited_at = comment.pending_edited_at or utcnow()
+    comment.drop_held_edit()
+    comment.held_reason = None
+    record_audit(
+        actor,
+        comment.thread.site_id,
+        "approve-edit",
+        "comment",
+        comment.id,
+        before,
+        {"body": comment.body_markdown},
+    )
+
+
+def _decide_held_edit(actor: Account, comment: Comment, decision: Decision) -> bool:
+    """A visible comment whose author's edit waits. Approve applies the edit; reject drops it
+    and the approved text stays; spam and delete drop it and hide the whole comment (restore
+    brings back the approved text). The dropped text stays in the audit log."""
+    if decision is Decision.APPROVE:
+        _apply_held_edit(actor, comment)
+        return True
+    if decision is Decision.RESTORE:
+        return False
+    held = {"held_edit": comment.pending_body_markdown, "held_reason": comment.held_reason}
+    comment.drop_held_edit()
+    comment.held_reason = None
+    if decision is Decision.REJECT:
+        record_audit(
+            actor, comment.thread.site_id, "reject-edit", "comment", comment.id, held, None
+        )
+        return True
+    before = {"status": comment.status.value, **held}
+    comment.status = _TARGET_STATUS[decision]
+    record_audit(
+        actor,
+        comment.thread.site_id,
+        decision.value,
+        "comment",
+        comment.id,
+        before,
+        {"status": comment.status.value},
+    )
+    return True
+
+
 def _decide_one(actor: Account, item: Item, decision: Decision) -> bool:
     """Apply ``decision`` to one item; False when it changes nothing (already in that state)."""
     ensure_operates(actor, item.thread.site_id)
+    if isinstance(item, Comment) and item.has_held_edit:
+        return _decide_held_edit(actor, item, decision)
+    if decision is Decision.REJECT:
+        return False  # no edit waits
     if isinstance(item, Comment) and not item.body_markdown and decision in _REVIVING:
         return False  # its author deleted it and its text is gone: nothing to bring back
     if decision is Decision.RESTORE:
@@ -246,3 +308,15 @@ def revisions(comment: Comment) -> list[CommentRevision]:
             .order_by(CommentRevision.id.desc())
         )
     )
+
+
+def set_thread_title(actor: Account, thread: Thread, title: str) -> bool:
+    """An operator names a page (the title job leaves it alone afterwards); False if unchanged."""
+    ensure_operates(actor, thread.site_id)
+    before = {"title": thread.title}
+    if not set_title(thread, title):
+        return False
+    record_audit(
+        actor, thread.site_id, "title", "thread", thread.id, before, {"title": thread.title}
+    )
+    return True

@@ -20,6 +20,7 @@ from commentsvc.extensions import db
 from commentsvc.markup import count_links
 from commentsvc.models import Account, Comment, CommentStatus, ModerationMode, Site, Thread
 from commentsvc.services import akismet
+from commentsvc.services.bans import ensure_not_banned
 from commentsvc.services.drafts import CommentDraft
 from commentsvc.services.moderation import ensure_operates, record_audit
 from commentsvc.services.sites import update_site
@@ -94,7 +95,12 @@ def _is_too_fast(draft: CommentDraft) -> bool:
 
 
 def assess(site: Site, draft: CommentDraft, account: Account | None) -> Assessment:
-    """The status a new comment gets under the site's policy (spam checks come first)."""
+    """The status a new comment gets under the site's policy (spam checks come first).
+
+    The one judge of text: an author's edit is assessed here as the comment it would be, and
+    a banned author can neither post nor edit (:class:`~commentsvc.services.bans` raises).
+    """
+    ensure_not_banned(site, account=account, email=draft.author_email, ip_hash=draft.ip_hash)
     if draft.honeypot:
         return Assessment(CommentStatus.SPAM, "honeypot field filled")
     word = _blocklisted(site, draft)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import sqlalchemy as sa
 
 from commentsvc.errors import InvalidInput
 from commentsvc.extensions import db
 from commentsvc.models import Comment, CommentStatus, Mention, Site, Thread, Verification
+from commentsvc.models.base import utcnow
 from commentsvc.services.thread_cache import forget_after_commit
 from commentsvc.urls import normalise_url, origin_of
 
@@ -31,20 +34,18 @@ def find_thread(site: Site, url: str) -> Thread | None:
     )
 
 
-def get_or_create_thread(site: Site, url: str, title: str | None = None) -> Thread:
-    """The thread of a page of ``site``, created on first use (tolerates a concurrent creator)."""
+def get_or_create_thread(site: Site, url: str) -> Thread:
+    """The thread of a page of ``site``, created on first use (tolerates a concurrent creator).
+
+    It starts without a title: ``Job.FETCH_THREAD_TITLE`` reads the page's own once committed.
+    """
     key = page_key(site, url)
     thread = db.session.scalar(
         sa.select(Thread).where(Thread.site_id == site.id, Thread.url == key)
     )
     if thread is not None:
-        if title and not thread.title:
-            thread.title = title.strip()[:MAX_TITLE_LENGTH]
-            touch_thread(thread)  # the title is part of the cached rendering
         return thread
-    thread = Thread(
-        site_id=site.id, url=key, title=(title or "").strip()[:MAX_TITLE_LENGTH] or None
-    )
+    thread = Thread(site_id=site.id, url=key)
     try:
         with db.session.begin_nested():
             db.session.add(thread)
@@ -53,6 +54,30 @@ def get_or_create_thread(site: Site, url: str, title: str | None = None) -> Thre
             sa.select(Thread).where(Thread.site_id == site.id, Thread.url == key)
         ).one()
     return thread
+
+
+def clean_title(title: str | None) -> str | None:
+    """One line of printable text: control characters (CR, LF, tabs...) become spaces, since a
+    title ends up in mail subjects, feeds and pages. None when nothing is left."""
+    text = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in title or "")
+    text = " ".join(text.split())[:MAX_TITLE_LENGTH].strip()
+    return text or None
+
+
+def set_title(thread: Thread, title: str | None) -> bool:
+    """Store ``title`` (cleaned) as the thread's title; False when it is unchanged."""
+    thread.title_checked_at = utcnow()
+    cleaned = clean_title(title)
+    if cleaned == thread.title:
+        return False
+    thread.title = cleaned
+    touch_thread(thread)  # the title is part of the cached rendering
+    return True
+
+
+def needs_title(thread: Thread) -> bool:
+    """No page title read (nor set by an operator) yet: the title job has work to do."""
+    return thread.title_checked_at is None
 
 
 def touch_thread(thread: Thread) -> None:

@@ -17,7 +17,7 @@ def test_guest_comment_is_stored_and_returned(post, app) -> None:
     assert document["html"] == "<p>Hello <strong>there</strong></p>"
     assert document["edit_token"] and document["editable_until"]
     stored = db.session.get(Comment, document["id"])
-    assert stored.author_email == "Ann@example.org" and stored.is_notify
+    assert stored.author_email == "ann@example.org" and stored.is_notify
     assert stored.edit_token_hash != document["edit_token"]
     assert len(stored.ip_hash) == 32 and "127.0.0.1" not in stored.ip_hash
 
@@ -151,3 +151,40 @@ def test_preview_renders_as_posting_would_and_stores_nothing(client, site, app) 
     assert db.session.query(Comment).count() == 0
     assert client.post("/api/sites/blog/preview", json={"body": ""}).status_code == 400
     assert client.post("/api/sites/nope/preview", json={"body": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "ann@example.org,bob@example.org",
+        "ann@example.org, bob@example.org",
+        "ann@example.org;bob@example.org",
+        "ann@example.org bob@example.org",
+        "Ann <ann@example.org>",
+        '"ann,bob"@example.org',
+        "ann@example.org\r\nBcc: bob@example.org",
+        "ann@@example.org",
+        "ann@",
+    ],
+)
+def test_email_is_one_plain_address(post, app, email) -> None:
+    response = post("hello", email=email, notify=True)
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json["field"] == "email"
+    assert db.session.query(Comment).count() == 0
+
+
+def test_first_comment_cannot_name_the_thread_even_past_the_honeypot(post, client, app) -> None:
+    from commentsvc.models import Thread
+
+    post("spam", title="Cheap pills\r\nBcc: victim@example.org", hp="filled by a bot")
+    post("hello", title="Cheap pills")
+
+    assert db.session.query(Thread).one().title is None
+    assert (
+        client.get("/api/sites/blog/thread", query_string={"url": PAGE}).json["thread"]["title"]
+        is None
+    )
+    feed = client.get("/feeds/blog.atom").get_data(as_text=True)
+    assert "pills" not in feed.lower()

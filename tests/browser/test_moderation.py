@@ -45,6 +45,7 @@ def _held_pingback(demo: Demo) -> int:
     thread = get_or_create_thread(get_site(DEMO_SITE), demo.page())
     mention = Mention(
         thread_id=thread.id,
+        site_id=thread.site_id,
         source="https://other.example/a-post-linking-here",
         target=demo.page(),
         kind=MentionKind.PINGBACK,

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from commentsvc.auth.tokens import issue_token
+from commentsvc.cli.demo import DEMO_SITE
 from commentsvc.extensions import db
 from commentsvc.services.accounts import create_account
+from commentsvc.tokens import issue_token
 from tests.widget.env import (  # noqa: F401  (fixtures)
     Demo,
     app_config,
@@ -88,7 +89,7 @@ def store_token(page, demo: Demo, token: str, expires_at: str, name: str = "Ann 
 def test_a_token_about_to_expire_is_renewed_before_use(page, demo: Demo) -> None:
     account = create_account("ann@example.org", "Ann Account", PASSWORD, is_email_verified=True)
     db.session.commit()
-    token, _ = issue_token(account)
+    token, _ = issue_token(account, DEMO_SITE, demo.blog)
     soon = (datetime.now(UTC) + timedelta(minutes=5)).isoformat().replace("+00:00", "Z")
     store_token(page, demo, token, soon)
     sent: list[str] = []

@@ -81,8 +81,9 @@ def add_comment(
     held_reason: str | None = "first-time commenter",
     account: Account | None = None,
 ) -> Comment:
-    thread = get_or_create_thread(site, url or f"{site.origins[0]}/post", "A post")
+    thread = get_or_create_thread(site, url or f"{site.origins[0]}/post")
     db.session.flush()
+    thread.title = "A post"
     comment = Comment(
         thread_id=thread.id,
         account_id=account.id if account else None,
@@ -109,10 +110,12 @@ def add_mention(
     url: str | None = None,
 ) -> Mention:
     target = url or f"{site.origins[0]}/post"
-    thread = get_or_create_thread(site, target, "A post")
+    thread = get_or_create_thread(site, target)
     db.session.flush()
+    thread.title = "A post"
     mention = Mention(
         thread_id=thread.id,
+        site_id=thread.site_id,
         source=source,
         target=target,
         kind=kind,

@@ -83,6 +83,7 @@ def add_mention(demo: Demo, path: str = POST, **fields: Any) -> None:
     db.session.add(
         Mention(
             thread_id=thread.id,
+            site_id=thread.site_id,
             target=demo.page(path),
             kind=MentionKind.WEBMENTION,
             type=MentionType.REPLY,
