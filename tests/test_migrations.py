@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -25,3 +26,77 @@ def test_migrations_reach_head_and_match_models(tmp_path: Path, database_url: st
             diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
         db.engine.dispose()
     assert diff == []
+
+
+FIRST_RELEASE = "01f90fcbf7b5"
+NOW = "2026-01-01 00:00:00"
+
+
+def _first_release_rows(connection, emails: list[str]) -> None:
+    """What a first-release database holds: a site, accounts, a titled thread, a mention."""
+    connection.execute(sa.text(
+        "INSERT INTO site (id, name, origins, moderation, is_guest_allowed, edit_window_seconds,"
+        " max_depth, link_limit, blocklist, providers, mentions_display, is_gravatar_enabled,"
+        " revision, created_at) VALUES (1, 'blog', '[\"https://blog.example.org\"]', 'none',"
+        " true, 900, 5, 3, '[]', '[]', 'separate', false, 0, :now)"
+    ), {"now": NOW})  # fmt: skip
+    for number, email in enumerate(emails, start=1):
+        connection.execute(sa.text(
+            "INSERT INTO account (id, display_name, email, is_email_verified, failed_logins,"
+            " token_generation, created_at) VALUES (:id, 'Ada', :email, true, 0, 0, :now)"
+        ), {"id": number, "email": email, "now": NOW})  # fmt: skip
+    connection.execute(sa.text(
+        "INSERT INTO thread (id, site_id, url, title, visible_count, revision, created_at)"
+        " VALUES (1, 1, 'https://blog.example.org/post/', :title, 1, 1, :now)"
+    ), {"title": "Hello\r\nBcc: x@example.org", "now": NOW})  # fmt: skip
+    connection.execute(sa.text(
+        "INSERT INTO mention (id, thread_id, source, target, kind, type, verification, status,"
+        " is_check_pending, check_seq, attempts, created_at, updated_at) VALUES (1, 1,"
+        " 'https://other.example/a', 'https://blog.example.org/post', 'pingback', 'mention',"
+        " 'verified', 'visible', false, 1, 1, :now, :now)"
+    ), {"now": NOW})  # fmt: skip
+
+
+def _at_first_release(tmp_path: Path, database_url: str):
+    app = create_app(base_config(tmp_path, database_url))
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade(revision=FIRST_RELEASE)
+    return app
+
+
+def test_upgrade_from_the_first_release_carries_its_data_over(
+    tmp_path: Path, database_url: str
+) -> None:
+    app = _at_first_release(tmp_path, database_url)
+    with app.app_context():
+        with db.engine.begin() as connection:
+            _first_release_rows(connection, ["Ada@Example.ORG"])
+        upgrade()
+        with db.engine.connect() as connection:
+            email = connection.scalar(sa.text("SELECT email FROM account WHERE id = 1"))
+            title = connection.scalar(sa.text("SELECT title FROM thread WHERE id = 1"))
+            mention = connection.execute(
+                sa.text("SELECT site_id, target, claim_key FROM mention WHERE id = 1")
+            ).one()
+        db.engine.dispose()
+    assert email == "ada@example.org"
+    assert title == "Hello Bcc: x@example.org"
+    assert mention.site_id == 1
+    assert mention.target == "https://blog.example.org/post/"
+    assert len(mention.claim_key) == 64
+
+
+def test_upgrade_stops_and_names_accounts_whose_addresses_differ_only_in_case(
+    tmp_path: Path, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = _at_first_release(tmp_path, database_url)
+    with app.app_context():
+        with db.engine.begin() as connection:
+            _first_release_rows(connection, ["opa@example.org", "OPA@example.org"])
+        with pytest.raises(SystemExit):  # Flask-Migrate logs the error, then exits non-zero
+            upgrade()
+        db.engine.dispose()
+    assert "1 and 2 (opa@example.org)" in caplog.text
