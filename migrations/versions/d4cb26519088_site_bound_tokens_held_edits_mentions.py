@@ -1,6 +1,6 @@
-"""Site-bound sign-in, lock-out per address, held edits, guest address confirmation, thread
-titles from the page, and mentions that make no thread until verified.
+"""Hardening release: site-bound sign-in, held edits, mentions without threads
 
+Also lock-out per account and address, guest address confirmation, thread titles from the page.
 Existing data is carried over: email addresses are lower-cased (stopping, with the ids, if two
 accounts differ only in case: an operator must decide which keeps the address); mentions get
 their site, page key and claim key from their thread; thread titles lose control characters.
