@@ -8,10 +8,11 @@ error page or a 500 for bad input.
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
 
 import sqlalchemy as sa
-from flask import Flask, Response, json, render_template, request
+from flask import Flask, Response, current_app, json, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from commentsvc import database
@@ -115,6 +116,27 @@ def _render(status: int, code: str, title: str, detail: str, headers: dict[str, 
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def checks_its_own_input(view: F) -> F:
+    """Mark a view that must answer even a malformed request in its own protocol (XML-RPC,
+    TrackBack's XML): the NUL guard leaves it to call :func:`refuse_nul_bytes` itself."""
+    view.checks_its_own_input = True  # type: ignore[attr-defined]
+    return view
+
+
+def _view_checks_its_own_input() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "checks_its_own_input", False)
+
+
+def guard_nul_bytes() -> None:
+    """The app-wide ``before_request`` guard (see :func:`refuse_nul_bytes`)."""
+    if not _view_checks_its_own_input():
+        refuse_nul_bytes()
+
+
 def refuse_nul_bytes() -> None:
     """NUL reaches no view: PostgreSQL refuses it in text, so it would surface as a 500.
 
@@ -131,7 +153,7 @@ def refuse_nul_bytes() -> None:
 
 def register_error_handlers(app: Flask) -> None:
     """Render every client error as problem details and log it; keep 5xx generic."""
-    app.before_request(refuse_nul_bytes)
+    app.before_request(guard_nul_bytes)
 
     @app.errorhandler(ServiceError)
     def _service_error(error: ServiceError):

@@ -30,7 +30,9 @@
   const me = document.currentScript || document.querySelector("script[src*='embed.js'][data-site]");
   const BASE = new URL(".", me ? me.src : location.href).href;
   const ORIGIN = new URL(BASE).origin;
-  const TOKEN_KEY = "commentsvc:token:" + ORIGIN;
+  // A token is good for one site only (the server binds it), and one origin can belong to
+  // two sites: keep one per site.
+  const TOKEN_KEY = "commentsvc:token:" + ORIGIN + ":" + ((me && me.dataset.site) || "");
   const OWN_KEY = "commentsvc:own:" + ORIGIN;
   const GUEST_KEY = "commentsvc:guest";
   const enc = encodeURIComponent;
@@ -685,7 +687,7 @@
     }
 
     async function post(parent, fields, text, elapsed) {
-      const payload = { url: pageUrl, body: text, title: document.title, elapsed_ms: elapsed };
+      const payload = { url: pageUrl, body: text, elapsed_ms: elapsed };
       let target = parent; // past the site's deepest level a reply joins its parent's replies
       while (target && target.c.depth >= state.site.max_depth) target = byId.get(target.c.parent);
       if (target) payload.parent = target.c.id;

@@ -58,14 +58,19 @@ def module_files() -> dict[str, Path]:
     return modules
 
 
-def third_party_imports(files: list[Path]) -> list[str]:
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, at any depth of the file (functions included)."""
     names: set[str] = set()
-    for path in files:
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Import):
-                names.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names.add(node.module)
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def third_party_imports(files: list[Path]) -> list[str]:
+    names = set().union(*(imported_modules(path) for path in files))
     ours = (*PACKAGES, "tests")
     return sorted(name for name in names if name.split(".")[0] not in ours)
 
@@ -85,3 +90,18 @@ def test_every_module_imports_first_in_a_fresh_interpreter() -> None:
     )
 
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {}
+
+
+WEB_LAYER = ("commentsvc.api", "commentsvc.auth", "commentsvc.moderate", "commentsvc.mentions")
+LOWER_LAYERS = ("commentsvc.services", "commentsvc.models", "workers")
+
+
+def test_no_service_model_or_job_imports_the_web_layer() -> None:
+    """Views sit on services and jobs, never the other way: a helper both need lives below."""
+    upward = {
+        module: sorted(name for name in imported_modules(path) if name.startswith(WEB_LAYER))
+        for module, path in module_files().items()
+        if module.startswith(LOWER_LAYERS)
+    }
+
+    assert {module: names for module, names in upward.items() if names} == {}

@@ -18,7 +18,8 @@ import logging
 from flask import current_app
 
 from commentsvc.extensions import db
-from commentsvc.jobs import retry_schedule
+from commentsvc.job_names import Job, thread_title_job_id
+from commentsvc.jobs import enqueue, retry_schedule
 from commentsvc.models import Mention
 from commentsvc.models.mention import Rejection
 from commentsvc.services.mentions import (
@@ -28,6 +29,7 @@ from commentsvc.services.mentions import (
     mark_rejected,
     mark_verified,
 )
+from commentsvc.services.threads import needs_title
 from workers.fetch import FetchPolicy, FetchResult, PermanentFetchError, TransientFetchError, fetch
 from workers.parse import read_document
 from workers.runtime import job
@@ -67,6 +69,7 @@ def verify_mention(mention_id: int) -> str:
                 mention.verification.value,
                 mention.rejection_reason or "linked",
             )
+            _ask_for_title(mention)
         else:
             db.session.rollback()  # re-sent while checking: what was found is out of date
             log.info("mention %s: re-sent during its check; checking again", mention_id)
@@ -106,6 +109,14 @@ def _apply(mention: Mention, result: FetchResult) -> None:
             published_at=reading.published_at,
         )
         mark_verified(mention, found)
+
+
+def _ask_for_title(mention: Mention) -> None:
+    """A verified mention may be the first response on a page: its thread needs the page's
+    title like one a comment created (committed already, so the job finds the thread)."""
+    thread = mention.thread
+    if thread is not None and needs_title(thread):
+        enqueue(Job.FETCH_THREAD_TITLE, thread.id, job_id=thread_title_job_id(thread.id))
 
 
 def _failed(mention_id: int, seen_seq: int, code: Rejection, reason: str, error: Exception) -> str:

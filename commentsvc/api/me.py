@@ -8,21 +8,9 @@ import sqlalchemy as sa
 
 from commentsvc.api import bp
 from commentsvc.auth.tokens import current_account, current_grant
-from commentsvc.avatars import avatar_url
 from commentsvc.extensions import db
 from commentsvc.models import Account, Site, SiteOperator
-
-
-def account_document(account: Account) -> dict[str, Any]:
-    """What the embedding page may know of its signed-in commenter: what the widget shows, and
-    nothing more (no email address, no operator roles: the page belongs to a site owner, not to
-    us, and a token is only ever handed to such a page)."""
-    return {
-        "id": account.id,
-        "name": account.display_name,
-        "avatar": account.avatar_url or avatar_url(f"account:{account.id}"),
-        "providers": sorted({identity.provider for identity in account.identities}),
-    }
+from commentsvc.services.readers import reader_document
 
 
 def operated_sites(account: Account) -> list[str]:
@@ -45,6 +33,11 @@ def me() -> dict[str, Any]:
         return {"authenticated": False}
     grant = current_grant()
     if grant is not None:
-        return {"authenticated": True, "site": grant.site, "account": account_document(account)}
-    document = {**account_document(account), "operator_of": operated_sites(account)}
+        return {"authenticated": True, "site": grant.site, "account": reader_document(account)}
+    document = {
+        "id": account.id,
+        **reader_document(account),
+        "providers": sorted({identity.provider for identity in account.identities}),
+        "operator_of": operated_sites(account),
+    }
     return {"authenticated": True, "account": document}

@@ -16,12 +16,12 @@ from dataclasses import asdict, dataclass
 
 from flask import Response, redirect, render_template, request, session, url_for
 
-from commentsvc.api.me import account_document
 from commentsvc.auth.forms import ConfirmForm
 from commentsvc.auth.redirects import DEFAULT_NEXT, safe_next
 from commentsvc.errors import Forbidden, InvalidInput
 from commentsvc.models import Account
 from commentsvc.providers import SITE_PROVIDER, is_offered
+from commentsvc.services.readers import reader_document
 from commentsvc.services.sites import get_site
 from commentsvc.tokens import issue_token
 from commentsvc.urls import normalise_origin
@@ -40,6 +40,9 @@ class SignInFlow:
     origin: str | None = None
     next: str = DEFAULT_NEXT
     is_link: bool = False
+    # Who was signed in here when the round trip started: a provider that approves a returning
+    # user silently must not turn "use another account" into a token without a click.
+    signed_in_as: int | None = None
 
     @property
     def is_popup(self) -> bool:
@@ -157,7 +160,7 @@ def hand_over(account: Account, flow: SignInFlow) -> tuple[str, int]:
         "type": "commentsvc:signed-in",
         "token": token,
         "expires_at": expires_at.isoformat().replace("+00:00", "Z"),
-        "account": account_document(account),
+        "account": reader_document(account),
     }
     return render_template("auth/complete.html", message=message, origin=flow.origin), 200
 
@@ -167,7 +170,10 @@ def finish(account: Account, flow: SignInFlow) -> Response | tuple[str, int]:
 
     A popup's origin is checked again: the site may have dropped it during the round trip."""
     if flow.is_popup:
+        was_signed_in_as = flow.signed_in_as
         flow = checked_popup_flow(flow.provider, flow.site or "", flow.origin or "")
+        if was_signed_in_as == account.id:  # the same reader again: they still have to say so
+            return ask_to_continue(account, flow)
     sign_in_session(account)
     if flow.is_popup:
         return hand_over(account, flow)

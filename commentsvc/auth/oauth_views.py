@@ -9,6 +9,7 @@ A reader already signed in here is asked first ("Continue as ...?") instead of b
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from flask import current_app, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
@@ -54,7 +55,7 @@ def login(provider: str) -> BaseResponse | tuple[str, int]:
     account = current_account()
     if flow.is_popup and account is not None and request.args.get("switch") != "1":
         return ask_to_continue(account, flow)
-    nonce = start_round_trip(flow)
+    nonce = start_round_trip(replace(flow, signed_in_as=account.id if account else None))
     import requests  # Authlib's transport, imported with it on first use
 
     try:

@@ -60,8 +60,21 @@ def _concerned_site() -> str | None:
     return None
 
 
+# The API endpoints that concern no one site: a reader's token is taken there as it is. Any
+# other endpoint must name its site (``<site_name>``) or a comment (``<comment_id>``), so a new
+# route that forgets to is refused, not opened to every site's tokens.
+SITE_NEUTRAL_ENDPOINTS = frozenset(
+    {"api.me", "api.openapi_document", "auth_api.refresh", "auth_api.logout"}
+)
+
+
 def _check_binding(grant: TokenGrant) -> None:
     """Refuse a valid token outside the site and origin it was issued for."""
+    args = request.view_args or {}
+    if request.endpoint not in SITE_NEUTRAL_ENDPOINTS and not (
+        "site_name" in args or "comment_id" in args
+    ):
+        raise Forbidden("This endpoint does not take a reader's sign-in token.")
     concerned = _concerned_site()
     if concerned is not None and concerned != grant.site:
         raise Forbidden(

@@ -35,12 +35,21 @@ import sqlalchemy as sa
 from flask import Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from commentsvc.errors import Forbidden, NotFound, ServiceError, TooManyRequests
+from commentsvc.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    ServiceError,
+    TooManyRequests,
+    checks_its_own_input,
+    refuse_nul_bytes,
+)
 from commentsvc.extensions import db
 from commentsvc.mentions import bp
 from commentsvc.mentions.receive import receive
 from commentsvc.mentions.xmlrpc import (
     INVALID_PARAMS,
+    INVALID_REQUEST,
     METHOD_NOT_FOUND,
     PARSE_ERROR,
     RpcFault,
@@ -71,8 +80,10 @@ def _xml(body: bytes) -> Response:
 
 
 @bp.post("/pingback/<site_name>")
+@checks_its_own_input
 def pingback(site_name: str) -> Response:
     try:
+        _refuse_nul_bytes()
         method, params = parse_call(_body())
         return _xml(response(_dispatch(site_name, method, params)))
     except RpcFault as error:
@@ -81,6 +92,13 @@ def pingback(site_name: str) -> Response:
         log.exception("pingback to site %r failed inside; answered 0x0032", site_name)
         _forget_transaction()
         return _xml(fault(UPSTREAM_ERROR, UPSTREAM_TEXT))
+
+
+def _refuse_nul_bytes() -> None:
+    try:
+        refuse_nul_bytes()
+    except InvalidInput as error:
+        raise RpcFault(INVALID_REQUEST, error.detail) from error
 
 
 def _body() -> bytes:

@@ -10,7 +10,7 @@ from xml.sax.saxutils import escape
 
 from flask import Response, request
 
-from commentsvc.errors import ServiceError
+from commentsvc.errors import ServiceError, checks_its_own_input, refuse_nul_bytes
 from commentsvc.mentions import bp
 from commentsvc.mentions.receive import receive
 from commentsvc.models import MentionKind
@@ -27,8 +27,10 @@ def _answer(error: str | None) -> Response:
 
 
 @bp.post("/trackback/<site_name>")
+@checks_its_own_input
 def trackback(site_name: str) -> Response:
     try:
+        refuse_nul_bytes()
         site = get_site(site_name)
         source, target = request.form.get("url", ""), request.args.get("url", "")
         receive(site, source, target, MentionKind.TRACKBACK)

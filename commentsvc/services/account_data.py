@@ -8,7 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from commentsvc.extensions import db
-from commentsvc.models import Account, Comment, CommentRevision, CommentStatus, Thread
+from commentsvc.models import Account, Comment, Thread
+from commentsvc.services.comments import erase_comment
 from commentsvc.services.threads import touch_thread
 
 DELETED_USER = "deleted user"
@@ -84,21 +85,18 @@ def delete_account(account: Account, fate: CommentFate) -> int:
     comments = db.session.scalars(sa.select(Comment).where(Comment.account_id == account.id)).all()
     touched: dict[int, Thread] = {}
     for comment in comments:
-        comment.account_id = None
-        comment.author_name = DELETED_USER
-        comment.author_email = None
-        comment.author_website = None
-        comment.is_notify = False
-        comment.ip_hash = ""
-        comment.edit_token_hash = None
         if fate is CommentFate.REMOVE:
-            comment.author_name = None
-            comment.body_markdown = ""
-            comment.body_html = ""
-            comment.status = CommentStatus.DELETED
-            db.session.execute(
-                sa.delete(CommentRevision).where(CommentRevision.comment_id == comment.id)
-            )
+            erase_comment(comment)
+        else:
+            comment.account_id = None
+            comment.author_name = DELETED_USER
+            comment.author_email = None
+            comment.author_website = None
+            comment.author_avatar = None
+            comment.author_provider = None
+            comment.is_notify = False
+            comment.ip_hash = ""
+            comment.edit_token_hash = None
         touched[comment.thread_id] = comment.thread
     db.session.delete(account)
     db.session.flush()

@@ -216,11 +216,9 @@ def edit_comment(
     return Edited(comment, True)
 
 
-def delete_comment(comment_id: int, account: Account | None, edit_token: str | None) -> None:
-    """The author takes the comment back: only what keeps replies in their place is left (its
-    id, thread, parent, depth and time); text, history and every detail of the author go."""
-    comment = _own_comment(comment_id, account, edit_token)
-    was_visible = comment.status == CommentStatus.VISIBLE
+def erase_comment(comment: Comment) -> None:
+    """Leave only what keeps replies in their place (id, thread, parent, depth, time and a
+    deleted status): text, held edit, history and every detail of the author go."""
     db.session.execute(sa.delete(CommentRevision).where(CommentRevision.comment_id == comment.id))
     comment.status = CommentStatus.DELETED
     comment.body_markdown = ""
@@ -237,6 +235,14 @@ def delete_comment(comment_id: int, account: Account | None, edit_token: str | N
     comment.edit_token_hash = None
     comment.is_notify = False
     comment.edited_at = None
+
+
+def delete_comment(comment_id: int, account: Account | None, edit_token: str | None) -> None:
+    """The author takes the comment back: only what keeps replies in their place is left (its
+    id, thread, parent, depth and time); text, history and every detail of the author go."""
+    comment = _own_comment(comment_id, account, edit_token)
+    was_visible = comment.status == CommentStatus.VISIBLE
+    erase_comment(comment)
     db.session.flush()
     if was_visible:
         touch_thread(comment.thread)

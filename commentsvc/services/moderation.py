@@ -7,6 +7,7 @@ that the operator moderates the item's site and commits afterwards.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -190,6 +191,16 @@ def _decide_one(actor: Account, item: Item, decision: Decision) -> bool:
         {"status": status.value},
     )
     return True
+
+
+def changed_since(item: Item, shown_at: datetime) -> bool:
+    """The item's text changed after the operator's page showed it (an author's edit, a
+    re-verified mention): a decision taken on that page must not apply to text never seen."""
+    if isinstance(item, Comment):
+        times = (item.edited_at, item.pending_edited_at)
+    else:
+        times = (item.updated_at,)
+    return any(time is not None and time > shown_at for time in times)
 
 
 def decide(actor: Account, items: Iterable[Item], decision: Decision) -> list[Item]:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from commentsvc.extensions import db
 from commentsvc.models import Account, Comment, CommentRevision, CommentStatus, Identity
+from commentsvc.tokens import read_token
 from tests.auth.conftest import SITE_ORIGIN, consent, csrf_token, local_path, sign_in_popup
 
 PAGE = f"{SITE_ORIGIN}/post"
@@ -89,8 +90,9 @@ def test_several_providers_link_to_one_account(client, site) -> None:
     assert len({i.account_id for i in identities}) == 1
     fresh = db.session.get(Account, identities[0].account_id)
     message = sign_in_popup(client.application.test_client(), "facebook")
-    assert message["account"]["id"] == fresh.id
-    assert message["account"]["providers"] == ["acme", "facebook", "twitter"]
+    assert read_token(message["token"]).account.id == fresh.id
+    me = client.get("/api/me").get_json()  # the service's own pages: the session cookie
+    assert me["account"]["providers"] == ["acme", "facebook", "twitter"]
 
 
 def test_an_identity_of_another_account_is_not_stolen_by_linking(app, site) -> None:
@@ -140,6 +142,8 @@ def test_delete_account_keeps_or_removes_comments_as_chosen(
     guest = client.application.test_client()
     post_comment(guest, None, "A guest reply", parent=first["id"], name="Guest")
     db.session.add(CommentRevision(comment_id=first["id"], body_markdown="older words"))
+    held = db.session.get(Comment, first["id"])
+    held.pending_body_markdown, held.pending_body_html = "held words", "<p>held words</p>"
     db.session.commit()
 
     answer = submit(client, "/auth/account/delete", {"comments": choice})
@@ -151,6 +155,9 @@ def test_delete_account_keeps_or_removes_comments_as_chosen(
     comment = db.session.get(Comment, first["id"])
     assert (comment.status, comment.author_name, comment.body_markdown) == (status, name, body)
     assert comment.account_id is None and comment.author_email is None
+    assert comment.author_avatar is None and comment.author_provider is None
+    if choice == "remove":
+        assert comment.pending_body_markdown is None and comment.edited_at is None
     revisions = db.session.scalar(sa.select(sa.func.count()).select_from(CommentRevision))
     assert revisions == (1 if choice == "anonymise" else 0)
     thread = client.get("/api/sites/blog/thread", query_string={"url": PAGE}).get_json()

@@ -48,6 +48,7 @@ def test_a_completion_url_gives_a_returning_reader_only_the_question(returning) 
         assert page.status_code == 200
         assert "commentsvc:signed-in" not in html and "postMessage" not in html
         assert "Continue as Alice Example on https://shop.example.net" in html
+        assert '<button type="submit" id="continue" disabled>' in html  # armed after a moment
         assert page.headers["X-Frame-Options"] == "DENY"
         assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
 
@@ -103,6 +104,18 @@ def test_another_account_can_be_chosen_instead(returning) -> None:
     )
     assert message["account"]["name"] == "Bob Example"
     assert read_token(message["token"]).site == "shop"
+
+
+def test_choosing_another_account_but_coming_back_as_the_same_reader_still_asks(returning) -> None:
+    """A provider that re-approves a returning user without a click (X can) must not turn
+    "use another account" into a token for the page that opened the popup."""
+    answer = returning.get(f"/auth/login/twitter?{SHOP}&switch=1")
+
+    back = returning.get(local_path(consent(answer.headers["Location"], "alice")))
+
+    html = back.get_data(as_text=True)
+    assert "commentsvc:signed-in" not in html and "postMessage" not in html
+    assert "Continue as Alice Example on https://shop.example.net" in html
 
 
 def test_a_site_account_reader_is_asked_too_and_may_sign_in_as_another(app, shop) -> None:

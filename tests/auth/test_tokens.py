@@ -48,7 +48,7 @@ def test_refresh_returns_a_new_working_token(client, account) -> None:
     expires = datetime.fromisoformat(body["expires_at"].replace("Z", "+00:00"))
     assert timedelta(minutes=59) < expires - datetime.now(UTC) <= timedelta(hours=1)
     me = client.get("/api/me", headers=bearer(body["token"])).get_json()
-    assert me["account"]["id"] == account.id
+    assert me["authenticated"] is True and me["account"]["name"] == account.display_name
 
 
 def test_logout_revokes_the_token_and_every_other_one(client, account) -> None:
@@ -211,7 +211,7 @@ def test_refresh_keeps_the_site_and_origin(client, account, shop) -> None:
     assert answer.status_code == 403
 
 
-def test_me_shows_an_embedding_page_no_operator_roles(app, client, account) -> None:
+def test_me_shows_an_embedding_page_nothing_it_does_not_need(app, client, account) -> None:
     grant_operator(account, "blog")
     db.session.commit()
 
@@ -221,5 +221,18 @@ def test_me_shows_an_embedding_page_no_operator_roles(app, client, account) -> N
     by_session = client.get("/api/me").get_json()
 
     assert by_token["site"] == "blog"
-    assert set(by_token["account"]) == {"id", "name", "avatar", "providers"}
+    assert set(by_token["account"]) == {"name", "avatar"}  # no id, email, providers or roles
     assert by_session["account"]["operator_of"] == ["blog"]
+    assert by_session["account"]["id"] == account.id
+
+
+def test_an_api_route_that_names_no_site_refuses_reader_tokens(app, client, account) -> None:
+    """Fail closed: a new /api/ route that forgets to name its site does not take any site's
+    token as its own."""
+    app.add_url_rule("/api/unscoped", endpoint="api.unscoped", view_func=lambda: {"ok": True})
+
+    refused = client.get("/api/unscoped", headers=bearer(issue(account)))
+
+    assert refused.status_code == 403
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert client.get("/api/unscoped").status_code == 200

@@ -246,6 +246,7 @@ def test_another_site_cannot_get_a_returning_readers_token_by_navigating_the_pop
     assert page.evaluate("window.received") == []
     expect(popup.get_by_role("heading")).to_have_text("Continue as Alice Example?")
     expect(popup.get_by_role("button")).to_have_text(f"Continue as Alice Example on {other_site}")
+    expect(popup.get_by_role("button")).to_be_enabled()  # after a moment in view
     popup.screenshot(path=artifacts_dir / "signin-cross-site-confirmation.png")
     assert popup.evaluate("window.opener !== null")  # still open, still no message
 

@@ -50,7 +50,7 @@ def test_sign_in_popup_hands_the_widget_a_token_it_uses_and_forgets(page, demo: 
         popup.get_by_role("button", name="Sign in").click()
     shadow(page, ".cs-who", has_text="Signed in as Ann Account.").wait_for()
     assert shadow(page, "input[name=name]").count() == 0  # no guest fields when signed in
-    key = f"commentsvc:token:{demo.service}"
+    key = f"commentsvc:token:{demo.service}:demo"
     token = page.evaluate(f"JSON.parse(localStorage.getItem('{key}')).token")
     assert token and token != "forged"
 
@@ -76,14 +76,13 @@ def test_a_forged_message_without_a_popup_signs_nobody_in(page, demo: Demo) -> N
     page.evaluate(FORGED)
     page.wait_for_timeout(200)
     assert shadow(page, ".cs-who", has_text="Signed in").count() == 0
-    assert page.evaluate(f"localStorage.getItem('commentsvc:token:{demo.service}')") is None
+    assert page.evaluate(f"localStorage.getItem('commentsvc:token:{demo.service}:demo')") is None
 
 
 def store_token(page, demo: Demo, token: str, expires_at: str, name: str = "Ann Account") -> None:
     record = {"token": token, "expires_at": expires_at, "account": {"name": name}}
-    page.add_init_script(
-        f"localStorage.setItem('commentsvc:token:{demo.service}', {json.dumps(json.dumps(record))})"
-    )
+    key = f"commentsvc:token:{demo.service}:demo"
+    page.add_init_script(f"localStorage.setItem('{key}', {json.dumps(json.dumps(record))})")
 
 
 def test_a_token_about_to_expire_is_renewed_before_use(page, demo: Demo) -> None:
@@ -102,7 +101,9 @@ def test_a_token_about_to_expire_is_renewed_before_use(page, demo: Demo) -> None
     shadow(page, "form.cs-form button[type=submit]").click()
     shadow(page, ".cs-list > .cs-c .cs-n", has_text="Ann Account").wait_for()
     assert sent == ["auth/refresh", "sites/demo/comments"]
-    renewed = page.evaluate(f"JSON.parse(localStorage.getItem('commentsvc:token:{demo.service}'))")
+    renewed = page.evaluate(
+        f"JSON.parse(localStorage.getItem('commentsvc:token:{demo.service}:demo'))"
+    )
     assert renewed["expires_at"] > soon
 
 
@@ -119,4 +120,4 @@ def test_a_token_that_cannot_be_renewed_is_forgotten_and_nothing_is_posted(
     assert shadow(page, "form.cs-form textarea").input_value() == "Kept across the redraw"
     shadow(page, ".cs-err", has_text="Your sign-in has expired").wait_for()
     assert shadow(page, ".cs-count").inner_text() == "0 responses"
-    assert page.evaluate(f"localStorage.getItem('commentsvc:token:{demo.service}')") is None
+    assert page.evaluate(f"localStorage.getItem('commentsvc:token:{demo.service}:demo')") is None

@@ -311,3 +311,21 @@ def test_trackback_is_verified_like_a_pingback(client, site, pages):
     assert shown["kind"] == "trackback" and shown["title"] == "Tracked"
     bad = client.post("/trackback/blog", query_string={"url": TARGET}, data={"url": "x"})
     assert b"<error>1</error>" in bad.data
+
+
+def test_nul_in_the_query_or_path_still_gets_an_xml_rpc_fault(client, site):
+    call = xmlrpc.client.dumps(("https://a.example/", TARGET), "pingback.ping").encode()
+    for path in ("/pingback/blog?x=%00", "/pingback/bl%00og"):
+        response = client.post(path, data=call, content_type="text/xml")
+        assert response.status_code == 200 and response.mimetype == "text/xml"
+        with pytest.raises(xmlrpc.client.Fault) as raised:
+            xmlrpc.client.loads(response.data)
+        assert raised.value.faultCode == -32600
+
+
+def test_nul_in_a_trackback_field_gets_a_trackback_error(client, site):
+    response = client.post(
+        "/trackback/blog", query_string={"url": TARGET}, data={"url": "https://a.example/\x00"}
+    )
+    assert response.mimetype == "text/xml"
+    assert b"<error>1</error>" in response.data and b"NUL" in response.data

@@ -4,6 +4,8 @@ comment spam or deleted (hidden; restore brings back the approved text)."""
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from commentsvc.extensions import db
@@ -128,3 +130,40 @@ def test_operators_see_only_deleted_for_a_comment_its_author_deleted(
     for html in (page, queue):
         assert "deleted" in html
         assert "Regrettable" not in html and "gus@example.net" not in html and "Gus" not in html
+
+
+def _shown_at(page_html: str) -> str:
+    return re.search(r'name="shown_at" value="([^"]+)"', page_html).group(1)
+
+
+def test_a_decision_leaves_alone_text_changed_after_the_queue_was_shown(
+    operator_client, app, site
+) -> None:
+    """The author swaps the held text after the operator loaded the queue: Approve (one item,
+    the selection, or everything matching) must not publish text the operator never saw."""
+    posted = _held_edit(app, site)
+    shown_at = _shown_at(operator_client.get("/moderate/").get_data(as_text=True))
+    worse = SPAM + " https://worse.example/casino"
+    app.test_client().patch(
+        f"/api/comments/{posted['id']}",
+        json={"body": worse},
+        headers={"X-Edit-Token": posted["edit_token"]},
+    )
+
+    for form in (
+        {"do": f"approve:c:{posted['id']}"},
+        {"action": "approve", "selected": f"c:{posted['id']}"},
+        {"action": "approve", "scope": "all"},
+    ):
+        answer = post_form(
+            operator_client, "/moderate/act", {**form, "shown_at": shown_at}, follow_redirects=True
+        )
+        assert "changed after this page was shown: 1" in answer.get_data(as_text=True)
+
+    assert _thread_html(app.test_client()) == ["<p>A harmless remark</p>"]
+    assert db.session.get(Comment, posted["id"]).pending_body_markdown == worse
+    fresh = _shown_at(operator_client.get("/moderate/").get_data(as_text=True))
+    post_form(
+        operator_client, "/moderate/act", {"do": f"approve:c:{posted['id']}", "shown_at": fresh}
+    )
+    assert "worse.example" in _thread_html(app.test_client())[0]

@@ -96,3 +96,20 @@ def test_a_transient_failure_raises_for_a_retry_and_leaves_the_job_to_do(
         fetch_thread_title(thread_id)
 
     assert db.session.get(Thread, thread_id, populate_existing=True).title_checked_at is None
+
+
+def test_a_thread_made_by_a_verified_mention_gets_the_pages_title(client, blog, httpserver) -> None:
+    httpserver.expect_request("/post").respond_with_data(PAGE_HTML, content_type="text/html")
+    page = httpserver.url_for("/post")
+    httpserver.expect_request("/elsewhere").respond_with_data(
+        f'<p>See <a href="{page}">this post</a>.</p>', content_type="text/html"
+    )
+
+    answer = client.post(
+        "/webmention/pages", data={"source": httpserver.url_for("/elsewhere"), "target": page}
+    )
+
+    assert answer.status_code in {201, 202}
+    thread = client.get("/api/sites/pages/thread", query_string={"url": page}).json
+    assert len(thread["mentions"]) == 1
+    assert thread["thread"]["title"] == "The real title"
