@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from commentsvc.extensions import db
 from commentsvc.models import Account, Comment, Thread
-from commentsvc.services.comments import erase_comment
+from commentsvc.services.comments import erase_comment, forget_author
 from commentsvc.services.threads import touch_thread
 
 DELETED_USER = "deleted user"
@@ -88,15 +88,8 @@ def delete_account(account: Account, fate: CommentFate) -> int:
         if fate is CommentFate.REMOVE:
             erase_comment(comment)
         else:
-            comment.account_id = None
+            forget_author(comment)
             comment.author_name = DELETED_USER
-            comment.author_email = None
-            comment.author_website = None
-            comment.author_avatar = None
-            comment.author_provider = None
-            comment.is_notify = False
-            comment.ip_hash = ""
-            comment.edit_token_hash = None
         touched[comment.thread_id] = comment.thread
     db.session.delete(account)
     db.session.flush()

@@ -216,15 +216,9 @@ def edit_comment(
     return Edited(comment, True)
 
 
-def erase_comment(comment: Comment) -> None:
-    """Leave only what keeps replies in their place (id, thread, parent, depth, time and a
-    deleted status): text, held edit, history and every detail of the author go."""
-    db.session.execute(sa.delete(CommentRevision).where(CommentRevision.comment_id == comment.id))
-    comment.status = CommentStatus.DELETED
-    comment.body_markdown = ""
-    comment.body_html = ""
-    comment.drop_held_edit()
-    comment.held_reason = None
+def forget_author(comment: Comment) -> None:
+    """Drop every detail of who wrote ``comment``: account, name, contact, avatar, address
+    hash, edit token and reply notifications."""
     comment.account = None
     comment.author_name = None
     comment.author_email = None
@@ -234,6 +228,18 @@ def erase_comment(comment: Comment) -> None:
     comment.ip_hash = ""
     comment.edit_token_hash = None
     comment.is_notify = False
+
+
+def erase_comment(comment: Comment) -> None:
+    """Leave only what keeps replies in their place (id, thread, parent, depth, time and a
+    deleted status): text, held edit, history and every detail of the author go."""
+    db.session.execute(sa.delete(CommentRevision).where(CommentRevision.comment_id == comment.id))
+    forget_author(comment)
+    comment.status = CommentStatus.DELETED
+    comment.body_markdown = ""
+    comment.body_html = ""
+    comment.drop_held_edit()
+    comment.held_reason = None
     comment.edited_at = None
 
 
