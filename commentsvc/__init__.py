@@ -21,6 +21,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         sessions,
     )
     from commentsvc.api import bp as api_bp
+    from commentsvc.api.outbound import bp as outbound_api_bp
     from commentsvc.auth import bp as auth_bp
     from commentsvc.auth.api import api_bp as auth_api_bp
     from commentsvc.avatars import bp as avatars_bp
@@ -48,7 +49,15 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     )
     extensions.limiter.init_app(app)
     extensions.csrf.init_app(app)
-    for blueprint in (api_bp, mentions_bp, widget_bp, health_bp, feeds_bp, avatars_bp):
+    for blueprint in (
+        api_bp,
+        outbound_api_bp,  # a site's token, not a reader's: outside the reader-token hook
+        mentions_bp,
+        widget_bp,
+        health_bp,
+        feeds_bp,
+        avatars_bp,
+    ):
         extensions.csrf.exempt(blueprint)  # no cookies authorise these: CORS and tokens do
         app.register_blueprint(blueprint)
     app.register_blueprint(auth_bp)

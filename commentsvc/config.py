@@ -29,6 +29,15 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_MENTION_CLIENT": "30 per minute;300 per hour",
     "RATELIMIT_MENTION_SOURCE_HOST": "20 per minute;200 per hour",
     "RATELIMIT_MENTION_TARGET": "30 per minute;500 per hour",
+    # Outbound mentions: links a post may send to (more are reported, not sent), and manners.
+    "OUTBOUND_MAX_LINKS_PER_POST": 100,
+    "RATELIMIT_OUTBOUND_PING": "6 per minute;60 per hour",  # per site and caller
+    "OUTBOUND_MAX_ATTEMPTS": 5,  # attempts that reach a host, then the send has failed
+    "OUTBOUND_RATE_PER_HOST": "10 per minute;100 per hour",  # "" (or RATELIMIT_ENABLED off): none
+    "OUTBOUND_MAX_CONCURRENT": 4,  # sends in flight at once, across every worker
+    "OUTBOUND_SLOT_WAIT_SECONDS": 10.0,  # wait this long for a free slot, then postpone
+    "OUTBOUND_HOST_FAILURES": 3,  # consecutive failures of a host before it is backed off
+    "OUTBOUND_HOST_BACKOFF_SECONDS": 300,  # the first back-off; doubles, at most a day
     "SWEEP_INTERVAL_SECONDS": 60,  # how often `commentsvc worker` looks for lost checks
     "SWEEP_STALE_SECONDS": 120,  # a check whose next attempt is this overdue is lost
     "PROXY_COUNT": 0,

@@ -21,6 +21,9 @@ class Job(StrEnum):
     SEND_VERIFICATION = "workers.mail.send_verification"
     SEND_PASSWORD_RESET = "workers.mail.send_password_reset"  # noqa: S105 - a job path
     SEND_REGISTRATION_ATTEMPT = "workers.mail.send_registration_attempt"
+    SEND_MENTION = "workers.outbound.send_mention"
+    CHECK_FEED = "workers.feeds.check_feed"
+    SCAN_POST = "workers.post_links.scan_post"
     SWEEP = "workers.sweep.sweep"
 
 
@@ -40,3 +43,18 @@ def verify_mention_job_id(mention_id: int) -> str:
 def thread_title_job_id(thread_id: int) -> str:
     """One title fetch per thread at a time."""
     return f"thread-title-{thread_id}"
+
+
+def send_mention_job_id(send_id: int) -> str:
+    """One job per outbound send: a re-enqueue (the sweep, a resend) collapses into it."""
+    return f"send-mention-{send_id}"
+
+
+def check_feed_job_id(feed_id: int) -> str:
+    """One check per feed at a time: the sweep and a requested pass collapse into it."""
+    return f"check-feed-{feed_id}"
+
+
+def scan_post_job_id(post_id: int) -> str:
+    """One read of a post at a time."""
+    return f"scan-post-{post_id}"

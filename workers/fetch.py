@@ -13,11 +13,13 @@ refused address through (tests allow loopback with it).
 
 from __future__ import annotations
 
+import codecs
 import ipaddress
 import socket
 import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any
@@ -33,9 +35,23 @@ MAX_REDIRECTS = 5
 CHUNK = 16 * 1024
 ACCEPT = "text/html, application/xhtml+xml;q=0.9, text/plain;q=0.8, application/json;q=0.7"
 ACCEPTED_TYPES = frozenset(
-    {"text/html", "application/xhtml+xml", "text/plain", "application/json", "application/xml"}
+    {
+        "text/html",
+        "application/xhtml+xml",
+        "text/plain",
+        "application/json",
+        "application/xml",
+        "text/xml",  # many RSS feeds
+    }
 )
+# Request headers a caller may add (a conditional GET of a feed); never Host or the like.
+CALLER_HEADERS = frozenset({"accept", "if-none-match", "if-modified-since"})
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+# What a request is for, as its User-Agent tells the server (``FetchPolicy.from_config``).
+VERIFIER = "pingback and webmention verification"
+SENDER = "webmention and pingback sender"
+FEED_READER = "feed and post reader for outbound mentions"
+TITLE_READER = "page title reader for comment threads"
 
 
 class FetchError(Exception):
@@ -68,12 +84,14 @@ class FetchPolicy:
     max_bytes: int = 1_000_000
     ports: frozenset[int] = frozenset({80, 443, 8080, 8443})
     ca_bundle: str | None = None  # None: the system's trusted CAs (certifi)
-    user_agent: str = f"commentsvc/{VERSION} (pingback and webmention verification)"
+    user_agent: str = f"commentsvc/{VERSION} ({VERIFIER})"
 
     @classmethod
-    def from_config(cls, config: Any) -> FetchPolicy:
+    def from_config(cls, config: Any, purpose: str = VERIFIER) -> FetchPolicy:
+        """The configured policy; the User-Agent says what the request is for (``purpose``,
+        e.g. :data:`SENDER`) and where the service lives, so a receiver knows whom to ask."""
         public = config.get("PUBLIC_URL")
-        agent = f"commentsvc/{VERSION} (pingback and webmention verification"
+        agent = f"commentsvc/{VERSION} ({purpose}"
         agent += f"; +{public})" if public else ")"
         return cls(
             allow_networks=tuple(config.get("FETCH_ALLOW_NETWORKS") or ()),
@@ -143,18 +161,34 @@ def checked_address(host: str, port: int, allow: Sequence[IPNetwork]) -> str:
 # ---------------------------------------------------------------- the fetch
 
 
-def fetch(url: str, policy: FetchPolicy | None = None) -> FetchResult:
+def fetch(
+    url: str,
+    policy: FetchPolicy | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    any_type: bool = False,
+) -> FetchResult:
     """GET ``url`` within ``policy``; raise a :class:`FetchError` subclass on failure.
 
     Redirects are followed (each hop checked again); a 4xx/5xx final answer is returned
-    only for 410 (a deletion the caller acts on), the rest raise.
+    only for 410 (a deletion the caller acts on), the rest raise. ``headers`` may only be
+    those of :data:`CALLER_HEADERS`: with ``If-None-Match`` / ``If-Modified-Since`` a 304 is
+    returned as it is (an empty body), for the caller to keep what it has.
+
+    ``any_type`` is the mode for a webmention target, which may be an image or a PDF that
+    advertises its endpoint in a ``Link`` header (W3C Webmention 3.1.2): an answer of a type
+    other than :data:`ACCEPTED_TYPES` is returned with its headers and an empty body, which
+    is never read.
     """
+    extra = {name: value for name, value in (headers or {}).items() if value}
+    if not {name.lower() for name in extra} <= CALLER_HEADERS:
+        raise ValueError(f"fetch() sends only these extra headers: {sorted(CALLER_HEADERS)}")
     policy = policy or FetchPolicy()
     deadline = Deadline(policy.timeout)
     hops: list[str] = []
     try:
         for _ in range(MAX_REDIRECTS + 1):
-            result_or_next = _hop(url, policy, deadline)
+            result_or_next = _hop(url, policy, deadline, extra, any_type)
             if isinstance(result_or_next, FetchResult):
                 return _with_redirects(result_or_next, hops)
             hops.append(url)
@@ -184,7 +218,8 @@ def _target(url: str) -> tuple[str, str, int]:
     return scheme, parts.hostname, port or (443 if scheme == "https" else 80)
 
 
-def _hop(url: str, policy: FetchPolicy, deadline: Deadline):
+def pinned_session(url: str, policy: FetchPolicy, deadline: Deadline) -> requests.Session:
+    """A session whose only connection pool dials the checked address of ``url``'s host."""
     scheme, host, port = _target(url)
     address = checked_address(host, port, policy.allow_networks)
     if port not in policy.ports and not is_allowed(address, policy.allow_networks):
@@ -194,37 +229,57 @@ def _hop(url: str, policy: FetchPolicy, deadline: Deadline):
     session.trust_env = False  # a proxy from the environment would bypass the pinning
     adapter = PinnedAdapter(scheme, host, port, address, deadline)
     session.mount(f"{scheme}://", adapter)
-    headers = {
-        "User-Agent": policy.user_agent,
-        "Accept": ACCEPT,
-        "Accept-Encoding": "gzip, deflate",
-    }
+    return session
+
+
+@contextmanager
+def transport_errors(deadline: Deadline, party: str = "source") -> Iterator[None]:
+    """Turn what requests and sockets raise into transient or permanent fetch errors."""
     try:
-        with session:
-            remaining = deadline.remaining()
-            response = session.get(
-                url,
-                headers=headers,
-                allow_redirects=False,
-                stream=True,
-                timeout=(min(remaining, 5.0), remaining),
-                verify=policy.ca_bundle or True,
-            )
-            with response:
-                return _answer(url, response, policy, deadline)
+        yield
     except FetchError:
         raise
     except (requests.Timeout, TimeoutError) as error:
-        raise TransientFetchError("The source took too long to answer.") from error
+        raise TransientFetchError(f"The {party} took too long to answer.") from error
     except requests.exceptions.SSLError as error:
-        raise PermanentFetchError("The source's TLS certificate is not valid.") from error
+        raise PermanentFetchError(f"The {party}'s TLS certificate is not valid.") from error
     except (requests.RequestException, OSError) as error:
         if time.monotonic() >= deadline.expires:
-            raise TransientFetchError("The source took too long to answer.") from error
-        raise TransientFetchError("The source could not be reached.") from error
+            raise TransientFetchError(f"The {party} took too long to answer.") from error
+        raise TransientFetchError(f"The {party} could not be reached.") from error
 
 
-def _answer(url: str, response: requests.Response, policy: FetchPolicy, deadline: Deadline):
+def _hop(
+    url: str, policy: FetchPolicy, deadline: Deadline, extra: Mapping[str, str], any_type: bool
+):
+    session = pinned_session(url, policy, deadline)
+    headers = {
+        "Accept": f"{ACCEPT}, */*;q=0.1" if any_type else ACCEPT,
+        **extra,
+        "User-Agent": policy.user_agent,
+        "Accept-Encoding": "gzip, deflate",
+    }
+    with transport_errors(deadline), session:
+        remaining = deadline.remaining()
+        response = session.get(
+            url,
+            headers=headers,
+            allow_redirects=False,
+            stream=True,
+            timeout=(min(remaining, 5.0), remaining),
+            verify=policy.ca_bundle or True,
+        )
+        with response:
+            return _answer(url, response, policy, deadline, any_type)
+
+
+def _answer(
+    url: str,
+    response: requests.Response,
+    policy: FetchPolicy,
+    deadline: Deadline,
+    any_type: bool,
+):
     status = response.status_code
     if status in {301, 302, 303, 307, 308}:
         location = response.headers.get("Location")
@@ -236,9 +291,12 @@ def _answer(url: str, response: requests.Response, policy: FetchPolicy, deadline
     if status >= 400 and status != 410:
         raise PermanentFetchError(f"The source answered HTTP {status}.", status=status)
     content_type, charset = _content_type(response.headers.get("Content-Type", "text/html"))
-    if status != 410 and not _is_accepted(content_type):
+    is_accepted = status in {304, 410} or _is_accepted(content_type)
+    if not is_accepted and not any_type:
         raise PermanentFetchError(f"The source is {content_type}, not an HTML or text page.")
-    body, is_truncated = _read_body(response, policy.max_bytes, deadline)
+    body, is_truncated = (
+        read_body(response, policy.max_bytes, deadline) if is_accepted else (b"", False)
+    )
     return FetchResult(
         url=url,
         status=status,
@@ -260,10 +318,22 @@ def _header_values(response: requests.Response, name: str) -> list[str]:
 
 
 def _content_type(value: str) -> tuple[str, str | None]:
+    """The media type and charset; a charset that names no codec (or carries control
+    characters, which parsers refuse with an exception) is dropped, as if not given."""
     message = Message()
     message["Content-Type"] = value
     charset = message.get_param("charset")
-    return message.get_content_type(), charset if isinstance(charset, str) else None
+    return message.get_content_type(), charset if _is_codec(charset) else None
+
+
+def _is_codec(charset: object) -> bool:
+    if not isinstance(charset, str) or not charset.isascii() or not charset.isprintable():
+        return False
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        return False
+    return True
 
 
 def _is_accepted(content_type: str) -> bool:
@@ -288,7 +358,7 @@ def _decoder(encoding: str) -> Callable[[bytes, int], bytes] | None:
     return decode
 
 
-def _read_body(
+def read_body(
     response: requests.Response, max_bytes: int, deadline: Deadline
 ) -> tuple[bytes, bool]:
     """Read at most ``max_bytes`` decompressed bytes before the deadline; report a cut."""

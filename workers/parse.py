@@ -34,7 +34,10 @@ BLOCKS = frozenset(
 EXCERPT_CONTEXT = 100  # characters on each side of the link, as WordPress takes
 MAX_TITLE = 300
 MAX_EXCERPT = 600
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "application/xml"})
+# Documents read as HTML (discovery, post links, HTML feeds); markup adds XML, which
+# ``soup_of`` parses as XML (a source may be any XML that links).
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+MARKUP_TYPES = HTML_TYPES | {"application/xml"}
 _SPACE = re.compile(r"\s+")
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 
@@ -235,7 +238,7 @@ def read_document(
     body: bytes, content_type: str, charset: str | None, url: str, target: str
 ) -> Reading:
     """Read any accepted source type by the Webmention spec's rules for it."""
-    if content_type in HTML_TYPES:
+    if content_type in MARKUP_TYPES:
         return read_html(body, charset, url, target, content_type)
     text = body.decode(charset or "utf-8", errors="replace")
     if content_type == "application/json" or content_type.endswith("+json"):

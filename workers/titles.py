@@ -18,8 +18,8 @@ from commentsvc.extensions import db
 from commentsvc.models import Thread
 from commentsvc.services.threads import MAX_TITLE_LENGTH, needs_title, set_title
 from commentsvc.urls import normalise_url, origin_of
-from workers.fetch import FetchPolicy, FetchResult, PermanentFetchError, fetch
-from workers.parse import HTML_TYPES, outline, soup_of
+from workers.fetch import TITLE_READER, FetchPolicy, FetchResult, PermanentFetchError, fetch
+from workers.parse import MARKUP_TYPES, outline, soup_of
 from workers.runtime import job
 from workers.values import clean_text
 
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 def page_title(result: FetchResult) -> str | None:
     """The page's ``og:title`` or ``<title>``, as one line of plain text."""
-    if result.content_type not in HTML_TYPES:
+    if result.content_type not in MARKUP_TYPES:
         return None
     soup = soup_of(result.body, result.charset, result.content_type)
     og = soup.find("meta", attrs={"property": "og:title"})
@@ -57,7 +57,7 @@ def fetch_thread_title(thread_id: int) -> None:
     title = None
     if _is_own_page(thread, thread.url):
         try:
-            result = fetch(thread.url, FetchPolicy.from_config(current_app.config))
+            result = fetch(thread.url, FetchPolicy.from_config(current_app.config, TITLE_READER))
         except PermanentFetchError as error:
             log.info("thread %s: no title from %s: %s", thread_id, thread.url, error)
         else:

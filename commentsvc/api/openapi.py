@@ -303,6 +303,31 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/api/sites/{site_name}/outbound/ping": {
+        "post": {
+            "summary": "Ask for a pass over the site's feeds: new and changed posts send their "
+            "webmentions and pingbacks (a static-site build calls it after deploying)",
+            "description": "Authorised by the site's own token (`commentsvc site token NAME`), "
+            "never by a reader's sign-in token. The work runs as jobs.",
+            "parameters": [SITE_PARAMETER],
+            "security": [{"siteToken": []}],
+            "responses": {
+                "202": _json(
+                    {
+                        "type": "object",
+                        "required": ["site", "feeds", "status"],
+                        "properties": {
+                            "site": {"type": "string"},
+                            "feeds": {"type": "integer", "description": "Feeds to be read."},
+                            "status": {"type": "string", "enum": ["accepted"]},
+                        },
+                    },
+                    "The pass is queued.",
+                ),
+                **_problems(401, 403, 404, 409, 429),
+            },
+        }
+    },
     "/api/comments/{comment_id}": {
         "patch": {
             "summary": "Edit one's own comment within the site's edit window",
@@ -417,6 +442,11 @@ def document() -> dict[str, Any]:
             },
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
+                "siteToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A site's token from `commentsvc site token NAME`.",
+                },
                 "editToken": {"type": "apiKey", "in": "header", "name": "X-Edit-Token"},
             },
         },

@@ -1,10 +1,11 @@
-"""The ``commentsvc`` console script: serve, worker, demo, db, site, user."""
+"""The ``commentsvc`` console script: serve, worker, demo, db, site, user, mentions."""
 
 from __future__ import annotations
 
 from flask.cli import FlaskGroup
 
 from commentsvc.cli.demo import demo
+from commentsvc.cli.mentions import mentions
 from commentsvc.cli.serve import serve
 from commentsvc.cli.site import site
 from commentsvc.cli.user import user
@@ -25,5 +26,5 @@ main = FlaskGroup(
     load_dotenv=False,
     set_debug_flag=False,
 )
-for command in (serve, worker, demo, site, user):
+for command in (serve, worker, demo, site, user, mentions):
     main.add_command(command)

@@ -1,4 +1,4 @@
-"""``commentsvc site add|list|update``."""
+"""``commentsvc site add|list|update|token``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from commentsvc.cli.serve import upgrade_embedded_database
 from commentsvc.errors import ServiceError
 from commentsvc.extensions import db
 from commentsvc.models import ModerationMode, Site
+from commentsvc.services.feeds import add_feed, feeds_of, remove_feed
+from commentsvc.services.site_tokens import rotate_token
 from commentsvc.services.sites import create_site, get_site, update_site
 
 MODERATION_CHOICE = click.Choice([mode.value for mode in ModerationMode])
@@ -17,7 +19,11 @@ MODERATION_CHOICE = click.Choice([mode.value for mode in ModerationMode])
 
 def _describe(site: Site) -> str:
     guests = "guests allowed" if site.is_guest_allowed else "no guests"
-    return f"{site.name}\t{' '.join(site.origins)}\tmoderation={site.moderation.value}\t{guests}"
+    feeds = " ".join(feed.url for feed in feeds_of(site)) or "-"
+    return (
+        f"{site.name}\t{' '.join(site.origins)}\tmoderation={site.moderation.value}\t{guests}"
+        f"\tfeeds={feeds}"
+    )
 
 
 @click.group()
@@ -61,6 +67,9 @@ def list_sites() -> None:
 @click.option("--moderation", type=MODERATION_CHOICE)
 @click.option("--guests/--no-guests", default=None)
 @click.option("--edit-window", type=click.IntRange(0, 7 * 24 * 3600), help="Seconds.")
+@click.option("--feed", "feeds", multiple=True, help="Watch this feed (RSS, Atom, JSON, h-feed).")
+@click.option("--no-feed", "no_feeds", multiple=True, help="Stop watching this feed.")
+@click.option("--feed-interval", type=int, help="Seconds between checks of the --feed feeds.")
 @with_appcontext
 def update(
     name: str,
@@ -68,8 +77,11 @@ def update(
     moderation: str | None,
     guests: bool | None,
     edit_window: int | None,
+    feeds: tuple[str, ...],
+    no_feeds: tuple[str, ...],
+    feed_interval: int | None,
 ) -> None:
-    """Change a site's origins or policies."""
+    """Change a site's origins, policies or feeds."""
     changes: dict[str, object] = {}
     if origins:
         changes["origins"] = list(origins)
@@ -79,12 +91,36 @@ def update(
         changes["is_guest_allowed"] = guests
     if edit_window is not None:
         changes["edit_window_seconds"] = edit_window
+    if feed_interval is not None and not feeds:
+        raise click.UsageError("--feed-interval applies to the feeds given with --feed.")
     try:
         updated = update_site(get_site(name), **changes)
+        for url in no_feeds:
+            remove_feed(None, updated, url)
+        for url in feeds:
+            add_feed(None, updated, url, interval_seconds=feed_interval)
     except ServiceError as error:
         raise click.ClickException(error.detail) from error
     db.session.commit()
     click.echo(f"updated {_describe(updated)}")
+
+
+@site.command("token")
+@click.argument("name")
+@with_appcontext
+def token(name: str) -> None:
+    """Print a new token for the site's builds to ask for a pass (the old one stops working)."""
+    try:
+        new_token = rotate_token(get_site(name))
+    except ServiceError as error:
+        raise click.ClickException(error.detail) from error
+    db.session.commit()
+    click.echo(new_token)
+    click.echo(
+        "Shown once; keep it in your build's secrets. Use it as "
+        f"`Authorization: Bearer <token>` on POST /api/sites/{name}/outbound/ping.",
+        err=True,
+    )
 
 
 from commentsvc.cli.site_check import check  # noqa: E402 - registered on the group above

@@ -1,8 +1,10 @@
 """``commentsvc site check URL``: does a page advertise this service's endpoints correctly?
 
 Fetches the page through the same guarded fetcher the workers use, reads the ``Link`` and
-``X-Pingback`` headers and the ``<link rel>`` tags, and compares them with the endpoints of
-the site that owns the page. Exits non-zero when something is missing or wrong.
+``X-Pingback`` headers and the ``<link rel>`` tags (as a sender would: a document that is
+not HTML by its headers only), and compares them with the endpoints of the site that owns
+the page. Exits non-zero when something is missing or wrong; a header or tag that is no URL
+reads as missing.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ def check(url: str) -> None:
     if site is None:
         raise click.ClickException(f"No site has the origin {origin_of(page)}; add it first.")
     try:
-        result = fetch(page, FetchPolicy.from_config(current_app.config))
+        result = fetch(page, FetchPolicy.from_config(current_app.config), any_type=True)
     except FetchError as error:
         raise click.ClickException(f"Could not fetch {page}: {error.reason}") from error
     found = discover_endpoints(
@@ -68,6 +70,7 @@ def check(url: str) -> None:
         result.url,
         list(result.links),
         result.headers.get("x-pingback"),
+        result.content_type,
     )
     pingback, webmention = _expected(site, "pingback"), _expected(site, "webmention")
     click.echo(f"{page} (site {site.name}, HTTP {result.status})")

@@ -2,8 +2,17 @@
 
 from commentsvc.models.account import Account, Identity, SiteOperator
 from commentsvc.models.comment import Comment, CommentRevision, CommentStatus
+from commentsvc.models.feed import OutboundPost, SiteFeed, SiteToken
 from commentsvc.models.mention import Mention, MentionKind, MentionType, Verification
 from commentsvc.models.moderation import AuditEntry, Ban
+from commentsvc.models.outbound import (
+    OutboundHost,
+    OutboundHostStop,
+    OutboundSend,
+    SendProtocol,
+    SendReason,
+    SendState,
+)
 from commentsvc.models.site import MentionsDisplay, ModerationMode, Site
 from commentsvc.models.thread import Thread
 
@@ -20,8 +29,17 @@ __all__ = [
     "MentionType",
     "MentionsDisplay",
     "ModerationMode",
+    "OutboundHost",
+    "OutboundHostStop",
+    "OutboundPost",
+    "OutboundSend",
+    "SendProtocol",
+    "SendReason",
+    "SendState",
     "Site",
+    "SiteFeed",
     "SiteOperator",
+    "SiteToken",
     "Thread",
     "Verification",
 ]

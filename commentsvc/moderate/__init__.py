@@ -4,7 +4,26 @@ Every view finds what it acts on through :mod:`commentsvc.moderate.access`, whic
 returns things of the sites the signed-in operator moderates.
 """
 
-from commentsvc.moderate import actions, audit, banning, items, policies, queue_views, security
+from commentsvc.moderate import (
+    actions,
+    audit,
+    banning,
+    items,
+    outbound,
+    policies,
+    queue_views,
+    security,
+)
 from commentsvc.moderate.blueprint import bp
 
-__all__ = ["actions", "audit", "banning", "bp", "items", "policies", "queue_views", "security"]
+__all__ = [
+    "actions",
+    "audit",
+    "banning",
+    "bp",
+    "items",
+    "outbound",
+    "policies",
+    "queue_views",
+    "security",
+]

@@ -53,3 +53,31 @@ def test_check_is_a_site_subcommand():
     from commentsvc.cli.site import site as site_group
 
     assert site_group.commands["check"] is check
+
+
+def test_check_reports_headers_and_tags_that_are_no_urls_as_missing(app, blog_on_pages):
+    url = blog_on_pages.add(
+        "/hostile",
+        b'<link rel="pingback" href="http://["><a rel="webmention" href="http://[">x</a>',
+        content_type='text/html; charset="utf\x01-8"',
+        headers={"Link": '<http://[>; rel="webmention"', "X-Pingback": "http://["},
+    )
+    result = app.test_cli_runner().invoke(check, [url])
+    assert result.exit_code == 1 and type(result.exception) is SystemExit  # no traceback
+    assert "✗ pingback: not advertised" in result.output
+    assert "✗ webmention: not advertised" in result.output
+
+
+def test_check_reads_the_link_header_of_a_page_that_is_not_html(app, blog_on_pages):
+    url = blog_on_pages.add(
+        "/photo.png",
+        b"\x89PNG\r\n\x1a\n",
+        content_type="image/png",
+        headers={
+            "Link": '<http://comments.test/webmention/blog>; rel="webmention"',
+            "X-Pingback": "http://comments.test/pingback/blog",
+        },
+    )
+    result = app.test_cli_runner().invoke(check, [url])
+    assert result.exit_code == 0, result.output
+    assert "✓ pingback" in result.output and "✓ webmention" in result.output
