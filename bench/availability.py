@@ -25,7 +25,6 @@ import argparse
 import http.client
 import os
 import re
-import secrets
 import shutil
 import signal
 import socket
@@ -40,7 +39,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from common import HOST, ROOT, Server, WrkResult, clean_environ, free_port, median, wrk
+from common import HOST, ROOT, Server, WrkResult, clean_environ, free_port, median, service_env, wrk
 from thread_read import (
     CLI,
     ORIGIN,
@@ -303,22 +302,6 @@ def read_latency(service: Server, base_url: str, path: str, seconds: float) -> W
     return result if result.requests else None  # wrk finished no request at all
 
 
-def service_env(instance: Path, database_url: str | None, redis_url: str) -> dict[str, str]:
-    env = {
-        "COMMENTSVC_INSTANCE_PATH": str(instance),
-        "COMMENTSVC_REDIS_URL": redis_url,
-        "COMMENTSVC_RATELIMIT_ENABLED": "false",
-        "COMMENTSVC_FETCH_ALLOW_NETWORKS": "127.0.0.0/8",
-        "COMMENTSVC_PROXY_COUNT": "1",
-        "COMMENTSVC_LOG_LEVEL": "WARNING",
-    }
-    if database_url:
-        env["COMMENTSVC_DATABASE_URL"] = database_url
-        env["COMMENTSVC_SECRET_KEY"] = secrets.token_urlsafe(32)
-        env["COMMENTSVC_PUBLIC_URL"] = "http://127.0.0.1"
-    return env
-
-
 def measure(database_url: str | None, work: Path, seconds: float) -> list[Scenario]:
     redis_port = free_port()
     processes = [start_background(
@@ -327,7 +310,13 @@ def measure(database_url: str | None, work: Path, seconds: float) -> list[Scenar
     service = nginx = pages = None
     try:
         wait_port(redis_port, processes[0])
-        env = service_env(work / "instance", database_url, f"redis://{HOST}:{redis_port}/0")
+        env = service_env(
+            work / "instance",
+            database_url,
+            redis_url=f"redis://{HOST}:{redis_port}/0",
+            fetch_allow_networks="127.0.0.0/8",
+            proxy_count="1",
+        )
         run_python(env, "-c", CLI, "db", "upgrade")
         run_python(env, "-c", CLI, "site", "add", SITE, "--origin", ORIGIN)
         processes.append(start_background([sys.executable, "-c", CLI, "worker"], env,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -33,6 +34,23 @@ def clean_environ() -> dict[str, str]:
     """This process's environment without COMMENTSVC_* settings: nothing from the caller's
     shell (a Redis URL, a database) leaks into the servers under test."""
     return {k: v for k, v in os.environ.items() if not k.startswith("COMMENTSVC_")}
+
+
+def service_env(instance: Path, database_url: str | None, **settings: str) -> dict[str, str]:
+    """The service's environment for a run: a fresh instance folder, rate limits off, quiet
+    logs; with a database URL the secrets production requires; ``settings`` become further
+    ``COMMENTSVC_<NAME>`` variables."""
+    env = {
+        "COMMENTSVC_INSTANCE_PATH": str(instance),
+        "COMMENTSVC_RATELIMIT_ENABLED": "false",
+        "COMMENTSVC_LOG_LEVEL": "WARNING",
+        **{f"COMMENTSVC_{name.upper()}": value for name, value in settings.items()},
+    }
+    if database_url:
+        env["COMMENTSVC_DATABASE_URL"] = database_url
+        env["COMMENTSVC_SECRET_KEY"] = secrets.token_urlsafe(32)
+        env["COMMENTSVC_PUBLIC_URL"] = "http://127.0.0.1"
+    return env
 
 
 def median(values: Sequence[float]) -> float:

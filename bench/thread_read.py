@@ -21,7 +21,6 @@ import http.client
 import json
 import os
 import random
-import secrets
 import shutil
 import subprocess
 import sys
@@ -34,7 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from common import HOST, ROOT, Server, WrkResult, clean_environ, median, wrk
+from common import HOST, ROOT, Server, WrkResult, clean_environ, median, service_env, wrk
 
 SITE = "bench"
 ORIGIN = "https://bench.example.org"
@@ -265,19 +264,6 @@ def check_gzip(client: Client) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- one database
-
-
-def service_env(instance: Path, database_url: str | None) -> dict[str, str]:
-    env = {
-        "COMMENTSVC_INSTANCE_PATH": str(instance),
-        "COMMENTSVC_RATELIMIT_ENABLED": "false",
-        "COMMENTSVC_LOG_LEVEL": "WARNING",
-    }
-    if database_url:
-        env["COMMENTSVC_DATABASE_URL"] = database_url
-        env["COMMENTSVC_SECRET_KEY"] = secrets.token_urlsafe(32)
-        env["COMMENTSVC_PUBLIC_URL"] = "http://127.0.0.1"
-    return env
 
 
 CLI = "from commentsvc.cli import main; main()"  # the console script, from this interpreter
