@@ -53,6 +53,33 @@ def service_env(instance: Path, database_url: str | None, **settings: str) -> di
     return env
 
 
+class RedisServer:
+    """A redis-server of the run's own on a loopback port, without persistence."""
+
+    def __init__(self, folder: Path) -> None:
+        port = free_port()
+        self.url = f"redis://{HOST}:{port}/0"
+        command = ["redis-server", "--port", str(port), "--bind", HOST, "--save", "",
+                   "--dir", str(folder)]  # fmt: skip
+        self._log = (folder / "redis.log").open("w")
+        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection((HOST, port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("redis-server did not listen within 10 s")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+        self._log.close()
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -190,9 +217,11 @@ def wrk(
     connections: int = 16,
     *,
     base_url: str | None = None,
+    script: Path | None = None,
 ) -> WrkResult:
     """``wrk -t1 -cN -dS --latency`` against one loopback URL of ``server``, or of the proxy
-    in front of it at ``base_url`` (the CPU time is still ``server``'s)."""
+    in front of it at ``base_url`` (the CPU time is still ``server``'s); ``script`` is a Lua
+    script that builds the requests (posting)."""
     url = (base_url or server.url) + path
     binary = shutil.which("wrk")
     if binary is None:
@@ -201,7 +230,8 @@ def wrk(
         raise ValueError(f"benchmarks stay on loopback, not {url}")
     header_args = [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
     command = [binary, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency",
-               "--timeout", "5s", *header_args, url]  # fmt: skip
+               "--timeout", "5s", *header_args, *(["-s", str(script)] if script else []),
+               url]  # fmt: skip
     cpu_before = server.worker_cpu_seconds()
     result = subprocess.run(
         command, capture_output=True, text=True, timeout=seconds + 30, check=True

@@ -17,7 +17,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         database,
         errors,
         extensions,
+        metrics,
         models,
+        request_log,
         sessions,
     )
     from commentsvc.api import bp as api_bp
@@ -28,6 +30,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from commentsvc.feeds import bp as feeds_bp
     from commentsvc.health import bp as health_bp
     from commentsvc.mentions import bp as mentions_bp
+    from commentsvc.metrics_views import bp as metrics_bp
     from commentsvc.moderate import bp as moderate_bp
     from commentsvc.notifications import bp as notify_bp
     from commentsvc.widget import bp as widget_bp
@@ -35,6 +38,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     instance = (overrides or {}).get("INSTANCE_PATH") or config.instance_path()
     app = Flask(__name__, instance_path=str(instance))
     config.load_config(app, overrides)
+    request_log.init_app(app)  # first: its timing hook runs before every other hook
     app.session_interface = sessions.CookieOnDemandSessionInterface()
     if app.config["PROXY_COUNT"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -44,6 +48,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     extensions.db.init_app(app)
     database.configure(app)
+    metrics.watch_app_pool(app)
     extensions.migrate.init_app(
         app, extensions.db, directory=str(assets.migrations_dir()), render_as_batch=True
     )
@@ -57,6 +62,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         health_bp,
         feeds_bp,
         avatars_bp,
+        metrics_bp,  # a bearer token or the network authorises it, never a cookie
     ):
         extensions.csrf.exempt(blueprint)  # no cookies authorise these: CORS and tokens do
         app.register_blueprint(blueprint)

@@ -44,6 +44,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_COMMENT_LENGTH": 10_000,
     "MAX_NAME_LENGTH": 80,
     "MAX_REQUEST_BYTES": 64 * 1024,
+    # The largest file an operator may upload to import on the "Sites" page (the CLI has none).
+    "IMPORT_MAX_UPLOAD_BYTES": 256 * 1024 * 1024,
     "THREAD_PAGE_SIZE": 50,
     # How long a process trusts the revisions it read (other processes' writes show within it).
     "THREAD_STATE_SECONDS": 1.0,
@@ -59,10 +61,14 @@ DEFAULTS: dict[str, Any] = {
     "AKISMET_API_KEY": None,  # set to check new comments with Akismet
     "AKISMET_URL": "https://rest.akismet.com",
     "AKISMET_TIMEOUT_SECONDS": 3.0,
+    # Observability (docs/observability.md): /metrics is closed unless one of these is set.
+    "METRICS_TOKEN": None,  # the scraper sends it as `Authorization: Bearer <token>`
+    "METRICS_ALLOW_NETWORKS": [],  # CIDR blocks whose clients may scrape without the token
+    "LOG_FORMAT": "text",  # or "json": one JSON object per line
 }
 
 # Settings that hold secrets: always strings, never logged.
-SECRET_SUFFIXES = ("SECRET_KEY", "CLIENT_SECRET", "PASSWORD", "API_KEY")
+SECRET_SUFFIXES = ("SECRET_KEY", "CLIENT_SECRET", "PASSWORD", "API_KEY", "METRICS_TOKEN")
 
 
 class ConfigError(RuntimeError):
@@ -96,13 +102,12 @@ def _coerce(app: Flask) -> None:
     for key, value in list(app.config.items()):
         if key.endswith(stringly) and value is not None and not isinstance(value, str):
             app.config[key] = str(value)
-    networks = app.config["FETCH_ALLOW_NETWORKS"]
-    if isinstance(networks, str):
-        networks = [part.strip() for part in networks.split(",") if part.strip()]
-    try:
-        app.config["FETCH_ALLOW_NETWORKS"] = [ipaddress.ip_network(n) for n in networks]
-    except ValueError as error:
-        raise ConfigError(f"COMMENTSVC_FETCH_ALLOW_NETWORKS: {error}") from error
+    for key in ("FETCH_ALLOW_NETWORKS", "METRICS_ALLOW_NETWORKS"):
+        app.config[key] = _networks(key, app.config[key])
+    log_format = str(app.config["LOG_FORMAT"]).strip().lower()
+    if log_format not in {"text", "json"}:
+        raise ConfigError(f"COMMENTSVC_LOG_FORMAT must be text or json, not {log_format!r}.")
+    app.config["LOG_FORMAT"] = log_format
     if isinstance(app.config["RATELIMIT_ENABLED"], str):
         app.config["RATELIMIT_ENABLED"] = app.config["RATELIMIT_ENABLED"].lower() in {
             "1",
@@ -110,6 +115,16 @@ def _coerce(app: Flask) -> None:
             "yes",
             "on",
         }
+
+
+def _networks(key: str, networks: object) -> list:
+    """A comma-separated string or a list of CIDR blocks, as ``ip_network`` objects."""
+    if isinstance(networks, str):
+        networks = [part.strip() for part in networks.split(",") if part.strip()]
+    try:
+        return [ipaddress.ip_network(n) for n in networks]  # type: ignore[union-attr]
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"COMMENTSVC_{key}: {error}") from error
 
 
 def _derive(app: Flask) -> None:

@@ -49,7 +49,11 @@ def _add_cors_headers(response: Response) -> Response:
     origin = request.environ.get("HTTP_ORIGIN")
     if not origin or not request.path.startswith("/api/"):
         return response
-    response.vary.add("Origin")
+    vary = response.headers.get("Vary")
+    if not vary:
+        response.headers["Vary"] = "Origin"
+    elif "origin" not in {name.strip().lower() for name in vary.split(",")}:
+        response.vary.add("Origin")  # the thread read names it already: no parse and rewrite
     site_name = (request.view_args or {}).get("site_name")
     allowed = _site_origins(site_name) if site_name else _all_origins()
     if origin not in allowed:

@@ -12,11 +12,12 @@ from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 import sqlalchemy as sa
-from flask import Flask, Response, current_app, json, render_template, request
+from flask import Flask, Response, current_app, has_request_context, json, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from commentsvc import database
-from commentsvc.extensions import db
+from commentsvc.extensions import db, retry_after_seconds
+from commentsvc.request_ids import request_id_of_request
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,14 @@ class UnsupportedMediaType(ServiceError):
     title = "Unsupported media type"
 
 
+class ImportFileError(ServiceError):
+    """A file given to an import cannot be read: hostile, truncated, or not of the kind named."""
+
+    status = 422
+    code = "bad-import-file"
+    title = "The file cannot be imported"
+
+
 class TooManyRequests(ServiceError):
     status = 429
     code = "rate-limited"
@@ -89,6 +98,9 @@ class TooManyRequests(ServiceError):
 
 
 def problem_response(problem: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    """The problem as ``application/problem+json``, with the request id the logs carry."""
+    if has_request_context():
+        problem = {**problem, "request_id": request_id_of_request()}
     response = Response(json.dumps(problem), status=problem["status"], mimetype=PROBLEM_JSON)
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -173,6 +185,9 @@ def register_error_handlers(app: Flask) -> None:
         if status == 429:
             detail = f"Too many requests ({error.description}); wait a little and try again."
             code = "rate-limited"
+            retry_after = retry_after_seconds()
+            if retry_after is not None:
+                headers["Retry-After"] = str(retry_after)
         return _render(status, code, error.name, detail, headers)
 
     @app.errorhandler(Exception)

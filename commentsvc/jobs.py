@@ -23,6 +23,7 @@ from flask import Flask, current_app
 from werkzeug.utils import import_string
 
 from commentsvc.job_names import Job
+from commentsvc.request_ids import current_request_id, enter_job, leave_job
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ def enqueue(
     job_id: str | None = None,
     retry_delays: Sequence[float] | None = None,
     is_rescue: bool = False,
+    timeout: float | None = None,
 ) -> str | None:
     """Run ``job_path(*args)`` in the background, retrying with back-off on failure.
 
@@ -56,11 +58,13 @@ def enqueue(
     still waiting, running or waiting for its retry absorbs the new request (duplicates
     collapse). ``is_rescue`` (the sweep) replaces a job that claims to be running but whose
     worker is gone. ``retry_delays`` defaults to the app's :func:`retry_schedule`.
+    ``timeout`` (seconds) replaces RQ's :data:`JOB_TIMEOUT_SECONDS` for a job known to be long
+    (an import); the in-process runner sets no limit.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     delays = tuple(retry_schedule(app.config) if retry_delays is None else retry_delays)
     if app.config["REDIS_URL"]:
-        return _enqueue_rq(app, str(job_path), args, job_id, delays, is_rescue)
+        return _enqueue_rq(app, str(job_path), args, job_id, delays, is_rescue, timeout)
     return _enqueue_in_process(app, str(job_path), args, job_id, delays)
 
 
@@ -96,18 +100,20 @@ def _existing_rq_job(rq_queue, job_id: str, is_rescue: bool):
     return None
 
 
-def _enqueue_rq(app, job_path, args, job_id, retry_delays, is_rescue) -> str:
+def _enqueue_rq(app, job_path, args, job_id, retry_delays, is_rescue, timeout) -> str:
     rq_queue = queue(app)
     if job_id:
         existing = _existing_rq_job(rq_queue, job_id, is_rescue)
         if existing is not None:
             return existing.id
+    request_id = current_request_id()
     job = rq_queue.enqueue(
         job_path,
         *args,
         job_id=job_id,
+        meta={"request_id": request_id} if request_id else None,  # the worker logs it
         retry=_rq_retry(retry_delays),
-        job_timeout=JOB_TIMEOUT_SECONDS,
+        job_timeout=timeout or JOB_TIMEOUT_SECONDS,
         failure_ttl=7 * 24 * 3600,
         result_ttl=3600,
     )
@@ -145,6 +151,7 @@ _in_flight: dict[tuple[int, str], Future] = {}
 
 def _enqueue_in_process(app, job_path, args, job_id, retry_delays) -> str | None:
     """The embedded default: the same job function, on a thread of this process."""
+    call = (job_path, args, current_request_id())  # the pool thread logs the request's id
     chain: Future = Future()
     if job_id:
         key = (id(app), job_id)
@@ -155,9 +162,9 @@ def _enqueue_in_process(app, job_path, args, job_id, retry_delays) -> str | None
             _in_flight[key] = chain
         chain.add_done_callback(lambda done: _forget(key, done))
     if int(app.config["JOBS_IN_PROCESS_WORKERS"]) == 0:
-        _run_inline(app, job_path, args, chain)
+        _run_inline(app, call, chain)
         return job_id
-    _attempt(app, job_path, args, tuple(retry_delays), chain)
+    _attempt(app, call, tuple(retry_delays), chain)
     return job_id
 
 
@@ -167,36 +174,46 @@ def _forget(key: tuple[int, str], chain: Future) -> None:
             del _in_flight[key]
 
 
-def _run_once(app: Flask, job_path: str, args: tuple) -> Any:
-    with app.app_context():
-        return import_string(job_path)(*args)
+# What the in-process runner calls: (job path, arguments, id of the request that enqueued it).
+Call = tuple[str, tuple, str | None]
 
 
-def _run_inline(app: Flask, job_path: str, args: tuple, chain: Future) -> None:
-    """``JOBS_IN_PROCESS_WORKERS = 0``: once, in the caller; the sweep retries a failure."""
+def _run_once(app: Flask, call: Call) -> Any:
+    job_path, args, request_id = call
+    token = enter_job(request_id)
     try:
-        chain.set_result(_run_once(app, job_path, args))
+        with app.app_context():
+            return import_string(job_path)(*args)
+    finally:
+        leave_job(token)
+
+
+def _run_inline(app: Flask, call: Call, chain: Future) -> None:
+    """``JOBS_IN_PROCESS_WORKERS = 0``: once, in the caller; the sweep retries a failure."""
+    job_path, args, _ = call
+    try:
+        chain.set_result(_run_once(app, call))
     except Exception as error:
         log.exception("job %s%r failed", job_path, args)
         chain.set_exception(error)
 
 
-def _attempt(
-    app: Flask, job_path: str, args: tuple, delays: tuple[float, ...], chain: Future
-) -> None:
+def _attempt(app: Flask, call: Call, delays: tuple[float, ...], chain: Future) -> None:
     """Run one attempt on the pool; on failure a timer (not a sleeping pool thread) schedules
     the next, and ``chain`` stays pending until the job succeeds or runs out of retries."""
 
+    job_path, args, _ = call
+
     def run() -> None:
         try:
-            result = _run_once(app, job_path, args)
+            result = _run_once(app, call)
         except Exception as error:
             if not delays:
                 log.exception("job %s%r failed for good", job_path, args)
                 chain.set_exception(error)
                 return
             log.warning("job %s%r failed; retry in %ss", job_path, args, delays[0], exc_info=True)
-            timer = threading.Timer(delays[0], _attempt, (app, job_path, args, delays[1:], chain))
+            timer = threading.Timer(delays[0], _attempt, (app, call, delays[1:], chain))
             timer.daemon = True
             timer.start()
             return

@@ -10,8 +10,10 @@ client_header_timeout and client_body_timeout) and passes gunicorn only complete
 tests/deploy/test_slow_clients.py shows both halves.
 
 Settings an operator changes come from the environment: ``WEB_CONCURRENCY`` (worker
-processes), ``GUNICORN_THREADS`` (threads per process), ``GUNICORN_BIND`` and
-``FORWARDED_ALLOW_IPS`` (the proxy's addresses). Command-line flags override this file.
+processes), ``GUNICORN_THREADS`` (threads per process), ``GUNICORN_BIND``,
+``FORWARDED_ALLOW_IPS`` (the proxy's addresses), ``PROMETHEUS_MULTIPROC_DIR`` (where the
+workers' metrics meet; a fresh temporary folder when unset) and ``COMMENTSVC_LOG_FORMAT``.
+Command-line flags override this file.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 from gunicorn.glogging import Logger
@@ -91,3 +95,66 @@ class RedactingLogger(Logger):
 
 
 logger_class = RedactingLogger
+
+
+# Metrics (docs/observability.md): prometheus-client's multiprocess mode. Each worker writes
+# its metrics to files of its own in one folder and a scrape of any worker sums them all. The
+# folder must be named before a worker imports prometheus_client, so here, in the master.
+METRICS_DIR_PREFIX = "commentsvc-metrics-"
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix=METRICS_DIR_PREFIX)
+
+
+def _metrics_dir() -> Path:
+    return Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+
+
+def on_starting(server) -> None:  # type: ignore[no-untyped-def]
+    """Empty the metrics folder: a previous run's files would add to this run's counters."""
+    folder = _metrics_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+
+
+def post_worker_init(worker) -> None:  # type: ignore[no-untyped-def]
+    """The app's own log lines (text, or JSON with COMMENTSVC_LOG_FORMAT=json) on stderr."""
+    from commentsvc.logs import configure_logging
+
+    configure_logging()
+
+
+def child_exit(server, worker) -> None:  # type: ignore[no-untyped-def]
+    """A dead worker's gauges (connections it held) leave the sums; its counters stay."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid, str(_metrics_dir()))
+
+
+def on_exit(server) -> None:  # type: ignore[no-untyped-def]
+    """Remove the folder if this file made it (an operator's own folder is left in place)."""
+    folder = _metrics_dir()
+    if folder.parent == Path(tempfile.gettempdir()) and folder.name.startswith(METRICS_DIR_PREFIX):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# COMMENTSVC_LOG_FORMAT=json: every line JSON. The app writes one line per request (with its
+# request id, route, status and duration), so gunicorn's access log is off; gunicorn's own
+# lines go through the same formatter.
+if os.environ.get("COMMENTSVC_LOG_FORMAT", "").strip().lower() == "json":
+    accesslog = None
+    logconfig_dict = {
+        "root": {"level": "INFO", "handlers": ["console"]},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
+            "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "formatters": {"json": {"()": "commentsvc.logs.JsonFormatter"}},
+    }

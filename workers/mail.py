@@ -23,6 +23,7 @@ from flask import current_app
 from commentsvc.extensions import db
 from commentsvc.links import forgot_link, reset_link, verify_link
 from commentsvc.models import Account
+from workers.metrics import MAIL_FAILED, MAIL_OUTBOX, MAIL_SENT, count_mail
 from workers.runtime import job
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,19 @@ def send_mail(to: str, subject: str, text: str, headers: dict[str, str] | None =
     url = current_app.config.get("SMTP_URL")
     if not url:
         path = _write_to_outbox(message)
-        log.warning("no COMMENTSVC_SMTP_URL: mail %r to %s written to %s", subject, to, path)
+        count_mail(MAIL_OUTBOX)
+        log.warning("no COMMENTSVC_SMTP_URL: mail %r written to %s", subject, path)
         return
+    try:
+        _send_smtp(url, message)
+    except Exception:
+        count_mail(MAIL_FAILED)
+        raise
+    count_mail(MAIL_SENT)
+    log.info("mail %r sent", subject)  # never the address: logs are no place for it
+
+
+def _send_smtp(url: str, message: EmailMessage) -> None:
     parts = urlsplit(url)
     if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
         raise ValueError("COMMENTSVC_SMTP_URL must look like smtp://user:password@host:port")
@@ -63,7 +75,6 @@ def send_mail(to: str, subject: str, text: str, headers: dict[str, str] | None =
         if parts.username:
             client.login(unquote(parts.username), unquote(parts.password or ""))
         client.send_message(message)
-    log.info("mail %r sent to %s", subject, to)
 
 
 def _mail_domain() -> str:

@@ -31,6 +31,7 @@ from commentsvc.services.mentions import (
 )
 from commentsvc.services.threads import needs_title
 from workers.fetch import FetchPolicy, FetchResult, PermanentFetchError, TransientFetchError, fetch
+from workers.metrics import count_verification
 from workers.parse import read_document
 from workers.runtime import job
 
@@ -69,6 +70,7 @@ def verify_mention(mention_id: int) -> str:
                 mention.verification.value,
                 mention.rejection_reason or "linked",
             )
+            count_verification(mention)
             _ask_for_title(mention)
         else:
             db.session.rollback()  # re-sent while checking: what was found is out of date
@@ -131,6 +133,7 @@ def _failed(mention_id: int, seen_seq: int, code: Rejection, reason: str, error:
         if end_check(mention, seen_seq):
             db.session.commit()
             log.info("mention %s: %s (%s)", mention_id, mention.verification.value, reason)
+            count_verification(mention)
             return mention.verification.value
         db.session.rollback()
         mention = db.session.get(Mention, mention_id, populate_existing=True)

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Response, current_app, request
 
-from commentsvc.api import bp
+from commentsvc.api import bp, caching
 from commentsvc.errors import InvalidInput, NotFound
+from commentsvc.extensions import limiter
 from commentsvc.services import thread_view
 from commentsvc.urls import normalise_url, origin_of
 
 MAX_PAGE_SIZE = 200
 MAX_COUNT_URLS = 100
+
+
+# The reads every page view makes carry no rate limit of their own (and the app sets no
+# default limits): the limiter skips them before resolving limits for them.
+UNLIMITED_READS = frozenset({"api.read_thread", "api.read_counts"})
+
+
+@limiter.request_filter
+def _is_unlimited_read() -> bool:
+    return request.endpoint in UNLIMITED_READS
+
+
+# Pure, and every page view asks it of the same few pages (counts: of ten at a time).
+_origin = lru_cache(maxsize=4096)(origin_of)
 
 
 def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
@@ -39,22 +56,25 @@ def read_thread(site_name: str) -> Response:
     if state is None:
         raise NotFound(f"There is no site named {site_name!r}.")
     site = thread_view.site_view(state)
-    if origin_of(url_key) not in site.origins:
+    if _origin(url_key) not in site.origins:
         raise InvalidInput(f"{url!r} is not on an origin of site {site_name!r}.", field="url")
+    gzip_ok = _accepts_gzip()
     etag = thread_view.page_etag(state, url_key, after, limit)
-    headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding, Origin"}
-    if etag in request.headers.get("If-None-Match", ""):
+    if gzip_ok:  # a strong ETag names one content coding (RFC 9110, 8.8.3)
+        etag = f'{etag[:-1]}-gz"'
+    headers = caching.public_read_headers(etag, vary="Accept-Encoding, Origin")
+    if caching.is_not_modified(etag):
         return Response(status=304, headers=headers)
     page = thread_view.render_page(state, site, url_key, after, limit)
     body = page.body
-    if len(body) >= thread_view.GZIP_MIN_BYTES and _accepts_gzip():
+    if len(body) >= thread_view.GZIP_MIN_BYTES and gzip_ok:
         body = page.gzipped()
         headers["Content-Encoding"] = "gzip"
     return Response(body, headers=headers, mimetype="application/json")
 
 
 @bp.get("/sites/<site_name>/counts")
-def read_counts(site_name: str) -> dict[str, int]:
+def read_counts(site_name: str) -> Response:
     """Index pages ask for many pages at once: answered from the remembered page states."""
     urls = request.args.getlist("url")
     if not urls:
@@ -67,6 +87,12 @@ def read_counts(site_name: str) -> dict[str, int]:
         raise NotFound(f"There is no site named {site_name!r}.")
     site = thread_view.site_view(next(iter(states.values())))
     for url, key in keys.items():
-        if origin_of(key) not in site.origins:
+        if _origin(key) not in site.origins:
             raise InvalidInput(f"{url!r} is not on an origin of site {site_name!r}.", field="url")
-    return {url: states[key].count for url, key in keys.items()}
+    response = current_app.json.response({url: states[key].count for url, key in keys.items()})
+    etag = caching.body_etag(response.get_data())
+    headers = caching.public_read_headers(etag, vary="Origin")
+    if caching.is_not_modified(etag):
+        return Response(status=304, headers=headers)
+    response.headers.update(headers)
+    return response

@@ -15,24 +15,50 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 from flask import current_app
 
+from commentsvc.metrics import cache_counters
+
 K = TypeVar("K")
 V = TypeVar("V")
 
 
 class LRU(Generic[K, V]):
-    """A small thread-safe least-recently-used map (gunicorn threads share a process)."""
+    """A small thread-safe least-recently-used map (gunicorn threads share a process) that
+    counts its hits and misses under ``name`` (commentsvc_thread_cache_lookups_total).
 
-    def __init__(self, size: int) -> None:
+    Counts are added up under the lock it takes anyway and handed to the metric every
+    ``COUNT_BATCH`` lookups (and at each scrape of this process): a metric write per lookup
+    would cost the hot read more than the lookup itself."""
+
+    COUNT_BATCH = 64
+
+    def __init__(self, size: int, name: str) -> None:
         self._size = size
         self._items: OrderedDict[K, V] = OrderedDict()
         self._lock = threading.Lock()
+        self._hit_metric, self._miss_metric = cache_counters(name)
+        self._hits = self._misses = 0
 
     def get(self, key: K) -> V | None:
         with self._lock:
             value = self._items.get(key)
-            if value is not None:
+            if value is None:
+                self._misses += 1
+            else:
+                self._hits += 1
                 self._items.move_to_end(key)
-            return value
+            is_due = self._hits + self._misses >= self.COUNT_BATCH
+        if is_due:
+            self.flush_counts()
+        return value
+
+    def flush_counts(self) -> None:
+        with self._lock:
+            hits, misses = self._hits, self._misses
+            self._hits = self._misses = 0
+        if hits:
+            self._hit_metric.inc(hits)
+        if misses:
+            self._miss_metric.inc(misses)
 
     def put(self, key: K, value: V) -> None:
         with self._lock:
@@ -97,17 +123,24 @@ class ThreadCache:
 
     def __init__(self, state_seconds: float) -> None:
         self.state_seconds = state_seconds
-        self.states: LRU[tuple[str, str], tuple[float, ThreadState | None]] = LRU(8192)
-        self.sites: LRU[tuple[int, int], SiteView] = LRU(256)
-        self.snapshots: LRU[tuple[int, int], Snapshot] = LRU(256)
-        self.pages: LRU[str, RenderedPage] = LRU(1024)
+        self.states: LRU[tuple[str, str], tuple[float, ThreadState | None]] = LRU(8192, "states")
+        self.sites: LRU[tuple[int, int], SiteView] = LRU(256, "sites")
+        self.snapshots: LRU[tuple[int, int], Snapshot] = LRU(256, "snapshots")
+        self.pages: LRU[str, RenderedPage] = LRU(1024, "pages")
+
+    def flush_counts(self) -> None:
+        for lru in (self.states, self.sites, self.snapshots, self.pages):
+            lru.flush_counts()
+
+
+CACHE_KEY = "commentsvc.thread_cache"  # in ``app.extensions``
 
 
 def cache() -> ThreadCache:
-    cache = current_app.extensions.get("commentsvc.thread_cache")
+    cache = current_app.extensions.get(CACHE_KEY)
     if cache is None:
         seconds = float(current_app.config["THREAD_STATE_SECONDS"])
-        cache = current_app.extensions.setdefault("commentsvc.thread_cache", ThreadCache(seconds))
+        cache = current_app.extensions.setdefault(CACHE_KEY, ThreadCache(seconds))
     return cache
 
 

@@ -92,6 +92,21 @@ def test_thread_is_gzipped_when_the_client_accepts_it(client, post) -> None:
     assert len(json.loads(gzip.decompress(response.data))["comments"]) == 20
 
 
+def test_gzipped_and_plain_pages_have_different_strong_etags(client, post) -> None:
+    post("one")
+    plain = read_thread(client).headers["ETag"]
+    gzipped = client.get(
+        "/api/sites/blog/thread", query_string={"url": PAGE}, headers={"Accept-Encoding": "gzip"}
+    ).headers["ETag"]
+    assert plain != gzipped and not gzipped.startswith("W/")
+    revalidated = client.get(
+        "/api/sites/blog/thread",
+        query_string={"url": PAGE},
+        headers={"Accept-Encoding": "gzip", "If-None-Match": gzipped},
+    )
+    assert revalidated.status_code == 304 and revalidated.headers["ETag"] == gzipped
+
+
 def test_deleted_comment_with_replies_stays_as_placeholder(client, post) -> None:
     parent = post("parent").json
     post("child", parent=parent["id"])

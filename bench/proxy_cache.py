@@ -1,0 +1,157 @@
+"""Thread reads through the shipped nginx cache, beside the same nginx serving the same bytes
+as a static file.
+
+    python bench/proxy_cache.py             # 10 s per figure (~2 minutes)
+    python bench/proxy_cache.py --quick     # 3 s per figure
+
+gunicorn with deploy/gunicorn.conf.py (its two worker processes) on SQLite, behind nginx with
+deploy/nginx/commentsvc.conf.template, as docs/deployment.md ("Caching") sets it up
+(``THREAD_STATE_SECONDS=0``). Threads of 10, 100 and 1,000 comments are posted through the API;
+the first page of each is read through nginx and also written to a file that a second server
+block of the same nginx process serves. Each is measured with ``wrk -t1 -c16`` and a new
+connection per request (``Connection: close``), one run, side by side. Target: the cached
+read at least 0.5x the static file. Timings are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from common import HOST, ROOT, Server, free_port, service_env, wrk
+from thread_read import (
+    CLI,
+    ORIGIN,
+    SITE,
+    SIZES,
+    Client,
+    run_python,
+    seed_thread,
+    thread_path,
+    thread_url,
+)
+
+DEPLOY = ROOT / "deploy"
+HEADERS = {"Connection": "close"}
+TARGET_RATIO = 0.5
+
+
+class Nginx:
+    """One nginx process: the shipped template in front of ``upstream_port``, and a static
+    server block serving ``folder/static`` on a port of its own."""
+
+    def __init__(self, upstream_port: int, folder: Path) -> None:
+        binary = shutil.which("nginx") or "/usr/sbin/nginx"
+        if not Path(binary).exists():
+            raise RuntimeError("nginx is not installed (apt-get install nginx)")
+        self.port, self.static_port = free_port(), free_port()
+        self.static = folder / "static"
+        self.static.mkdir(parents=True)
+        values = {
+            "COMMENTSVC_UPSTREAM": f"{HOST}:{upstream_port}",
+            "NGINX_LISTEN": f"{HOST}:{self.port}",
+            "NGINX_CACHE_PATH": str(folder / "cache"),
+        }
+        template = (DEPLOY / "nginx" / "commentsvc.conf.template").read_text()
+        for name, value in values.items():
+            template = template.replace("${" + name + "}", value)
+        (folder / "commentsvc.conf").write_text(template)
+        temp_paths = "".join(
+            f"  {kind}_temp_path {folder / kind};\n"
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        static = (
+            f"  server {{ listen {HOST}:{self.static_port}; access_log off; server_tokens off;\n"
+            f"    root {self.static}; default_type application/json; }}\n"
+        )
+        user = "user root root;\n" if os.geteuid() == 0 else ""  # the cache's files
+        (folder / "nginx.conf").write_text(
+            f"{user}worker_processes 1;\npid {folder / 'nginx.pid'};\n"
+            f"error_log {folder / 'error.log'} warn;\nevents {{ worker_connections 1024; }}\n"
+            f"http {{\n{temp_paths}  include {folder / 'commentsvc.conf'};\n{static}}}\n"
+        )
+        self._log = (folder / "access.log").open("w")
+        command = [binary, "-p", f"{folder}/", "-c", str(folder / "nginx.conf"),
+                   "-e", "stderr", "-g", "daemon off;"]  # fmt: skip
+        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
+        _wait_for(self.port, self.process)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+        self._log.close()
+
+
+def _wait_for(port: int, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("nginx exited at start")
+        try:
+            socket.create_connection((HOST, port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nginx did not listen on {port}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="3 s per figure")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--keep", action="store_true", help="keep the servers' folder")
+    args = parser.parse_args()
+    seconds = 3.0 if args.quick else args.seconds
+    work = Path(tempfile.mkdtemp(prefix="commentsvc-proxy-cache-"))
+    env = service_env(work / "instance", f"sqlite:///{work / 'commentsvc.sqlite3'}",
+                      thread_state_seconds="0", proxy_count="1")  # fmt: skip
+    run_python(env, "-c", CLI, "db", "upgrade")
+    run_python(env, "-c", CLI, "site", "add", SITE, "--origin", ORIGIN)
+    service = nginx = None
+    rows = []
+    try:
+        service = Server("commentsvc", "commentsvc.wsgi:app", env, workers=None,
+                         gunicorn_args=["--config", str(DEPLOY / "gunicorn.conf.py")],
+                         log_dir=work)  # fmt: skip
+        for size in SIZES:
+            seed_thread(Client(service.port), size)
+        nginx = Nginx(service.port, work / "nginx")
+        through = Client(nginx.port)
+        for size in SIZES:
+            path = thread_path(thread_url(f"size-{size}"))
+            status, _, body = through.request("GET", path, gzip_ok=False)
+            if status != 200:
+                raise RuntimeError(f"{path} -> {status}")
+            (nginx.static / f"thread-{size}.json").write_bytes(body)
+            cached = wrk(service, path, seconds, HEADERS, base_url=f"http://{HOST}:{nginx.port}")
+            static = wrk(service, f"/thread-{size}.json", seconds, HEADERS,
+                         base_url=f"http://{HOST}:{nginx.static_port}")  # fmt: skip
+            rows.append((size, len(body), cached, static))
+    finally:
+        for server in (nginx, service):
+            if server is not None:
+                server.stop()
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+    print(f"\nThread reads through nginx's cache vs the same nginx serving the same bytes as a "
+          f"static file\nwrk -t1 -c16 -d{seconds:g}s, Connection: close (a new connection per "
+          f"request), one run; target >= {TARGET_RATIO}x\n")  # fmt: skip
+    print(f"{'thread':>8} {'bytes':>9} {'cached req/s':>13} {'static req/s':>13} {'ratio':>6} "
+          f"{'cached p99':>11} {'static p99':>11} {'gunicorn µs/req':>16}")  # fmt: skip
+    for size, length, cached, static in rows:
+        ratio = cached.requests_per_second / static.requests_per_second
+        mark = "ok" if ratio >= TARGET_RATIO and cached.is_clean else "MISSED"
+        print(f"{size:>8} {length:>9} {cached.requests_per_second:>13.0f} "
+              f"{static.requests_per_second:>13.0f} {ratio:>5.2f}x {cached.p99_ms:>9.1f}ms "
+              f"{static.p99_ms:>9.1f}ms {cached.cpu_us_per_request:>16.1f}  {mark}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
