@@ -24,6 +24,7 @@ class Job(StrEnum):
     SEND_MENTION = "workers.outbound.send_mention"
     CHECK_FEED = "workers.feeds.check_feed"
     SCAN_POST = "workers.post_links.scan_post"
+    IMPORT_UPLOAD = "workers.imports.import_upload"
     SWEEP = "workers.sweep.sweep"
 
 
@@ -58,3 +59,8 @@ def check_feed_job_id(feed_id: int) -> str:
 def scan_post_job_id(post_id: int) -> str:
     """One read of a post at a time."""
     return f"scan-post-{post_id}"
+
+
+def import_upload_job_id(upload_id: int) -> str:
+    """One run of an uploaded import at a time."""
+    return f"import-upload-{upload_id}"

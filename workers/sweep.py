@@ -9,7 +9,9 @@ later, so it is left alone; a job still waiting in the queue absorbs the request
 is replaced.
 
 Queued outbound sends are swept the same way: one overdue by the margin was lost, or was
-postponed (a host's rate limit or back-off, no free slot) and is due again.
+postponed (a host's rate limit or back-off, no free slot) and is due again. So are uploaded
+imports still queued, or running without a heartbeat, after the margin (an import is
+idempotent: running it again resumes it).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from commentsvc.jobs import enqueue
 from commentsvc.models.base import utcnow
 from commentsvc.services.mentions import overdue_checks
 from commentsvc.services.outbound import overdue_sends
+from commentsvc.services.uploads import enqueue_import, lost_uploads
 from workers.feeds import enqueue_due_work
 
 log = logging.getLogger(__name__)
@@ -35,6 +38,7 @@ def sweep() -> int:
     margin = timedelta(seconds=float(current_app.config["SWEEP_STALE_SECONDS"]))
     ids = overdue_checks(utcnow() - margin)
     send_ids = overdue_sends(utcnow() - margin)
+    upload_ids = lost_uploads(margin)
     db.session.rollback()  # nothing to write; end the read before jobs start elsewhere
     for mention_id in ids:
         enqueue(
@@ -49,5 +53,9 @@ def sweep() -> int:
         enqueue(Job.SEND_MENTION, send_id, job_id=send_mention_job_id(send_id), is_rescue=True)
     if send_ids:
         log.info("sweep: re-enqueued %d due or lost outbound send(s)", len(send_ids))
+    for upload_id in upload_ids:
+        enqueue_import(upload_id, is_rescue=True)
+    if upload_ids:
+        log.info("sweep: re-enqueued %d lost import(s)", len(upload_ids))
     enqueue_due_work()  # due feed checks and lost post reads (outbound mentions)
-    return len(ids) + len(send_ids)
+    return len(ids) + len(send_ids) + len(upload_ids)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask.cli import FlaskGroup
 
 from commentsvc.cli.demo import demo
+from commentsvc.cli.exports import export
+from commentsvc.cli.imports import import_command
 from commentsvc.cli.mentions import mentions
 from commentsvc.cli.serve import serve
 from commentsvc.cli.site import site
@@ -26,5 +28,5 @@ main = FlaskGroup(
     load_dotenv=False,
     set_debug_flag=False,
 )
-for command in (serve, worker, demo, site, user, mentions):
+for command in (serve, worker, demo, site, user, mentions, export, import_command):
     main.add_command(command)

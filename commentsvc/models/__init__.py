@@ -3,6 +3,7 @@
 from commentsvc.models.account import Account, Identity, SiteOperator
 from commentsvc.models.comment import Comment, CommentRevision, CommentStatus
 from commentsvc.models.feed import OutboundPost, SiteFeed, SiteToken
+from commentsvc.models.imported import ImportedItem
 from commentsvc.models.mention import Mention, MentionKind, MentionType, Verification
 from commentsvc.models.moderation import AuditEntry, Ban
 from commentsvc.models.outbound import (
@@ -15,6 +16,7 @@ from commentsvc.models.outbound import (
 )
 from commentsvc.models.site import MentionsDisplay, ModerationMode, Site
 from commentsvc.models.thread import Thread
+from commentsvc.models.transfer import ImportState, ImportUpload
 
 __all__ = [
     "Account",
@@ -24,6 +26,9 @@ __all__ = [
     "CommentRevision",
     "CommentStatus",
     "Identity",
+    "ImportState",
+    "ImportUpload",
+    "ImportedItem",
     "Mention",
     "MentionKind",
     "MentionType",

@@ -13,6 +13,7 @@ from commentsvc.moderate import (
     policies,
     queue_views,
     security,
+    transfer,
 )
 from commentsvc.moderate.blueprint import bp
 
@@ -26,4 +27,5 @@ __all__ = [
     "policies",
     "queue_views",
     "security",
+    "transfer",
 ]
