@@ -4,13 +4,19 @@
     python bench/thread_read.py --quick    # 1 run of 3 s (~1 minute)
     python bench/thread_read.py --postgres # also on the server in COMMENTSVC_TEST_POSTGRES_URL
 
-Seeds threads of 10, 100 and 1,000 comments through the API (rate limits off), then, on
-127.0.0.1 with one gunicorn worker process, measures with ``wrk -t1 -c16 --latency``:
-the first page of each thread and the counts endpoint, each beside the floor (bench/floor_app.py
-under the same gunicorn, returning the very bytes the service returned); following the cursor
-through each whole thread; sequential posting; the first read after a write to the
-1,000-comment thread; gzip; and the worker's resident memory after the run. Timings are
-printed, never asserted: this is a measurement, not a test.
+Both servers run with the shipped gunicorn settings (deploy/gunicorn.conf.py: gthread, its
+default two processes). SQLite runs the embedded default; PostgreSQL runs as production does,
+with Redis for the job queue and the rate limiter's storage, on a fresh database with durable
+commits (``synchronous_commit = on``). Rate limits stay on, with ceilings one client's address
+never reaches (the shipped 5 a minute would refuse the sixth post), so the limiter does all
+its work. Seeds threads of 10, 100 and 1,000 comments through the API, then measures with
+``wrk -t1 -c16 --latency``: the first page of each thread and the counts endpoint, each
+beside the floor (bench/floor_app.py under the same gunicorn, returning the very bytes the
+service returned); posting with wrk and a Lua script, a new TCP connection per comment
+(``Connection: close``), first one client posting sequentially, then 16 at once; following the
+cursor through each whole thread; the first read after a write to the 1,000-comment thread;
+gzip; and the workers' resident memory after the run. Timings are printed, never asserted:
+this is a measurement, not a test.
 """
 
 from __future__ import annotations
@@ -33,7 +39,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from common import HOST, ROOT, Server, WrkResult, clean_environ, median, service_env, wrk
+from common import (
+    HOST,
+    ROOT,
+    RedisServer,
+    Server,
+    WrkResult,
+    clean_environ,
+    median,
+    service_env,
+    wrk,
+)
 
 SITE = "bench"
 ORIGIN = "https://bench.example.org"
@@ -54,6 +70,10 @@ TARGET_FLOOR_RATIO = 0.8
 TARGET_FIRST_READ_MS = 50.0
 TARGET_POSTS_PER_SECOND = 1.5 * 258  # Isso 0.14 posts 258 comments/s here
 TARGET_RSS_MB = 100.0
+GUNICORN_SETTINGS = ROOT / "deploy" / "gunicorn.conf.py"
+NO_CEILING = "1000000 per minute;10000000 per hour"  # limits on, never reached by the bench
+POSTING_THREADS = 16  # posts rotate over this many fresh threads
+CONCURRENT_POSTERS = 16
 
 
 def thread_url(name: str) -> str:
@@ -93,8 +113,15 @@ class Client:
         if document is not None:
             body = json.dumps(document).encode()
             headers["Content-Type"] = "application/json"
-        self._connection.request(method, path, body, headers)
-        response = self._connection.getresponse()
+        try:
+            self._connection.request(method, path, body, headers)
+            response = self._connection.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # gunicorn closed the idle keep-alive connection (its keepalive is 5 s) before
+            # this request reached it: send it again on a new one.
+            self._connection.close()
+            self._connection.request(method, path, body, headers)
+            response = self._connection.getresponse()
         data = response.read()
         if response.getheader("Connection", "").lower() == "close":
             self._connection.close()
@@ -174,11 +201,11 @@ class Figures:
     floors: dict[str, list[WrkResult]] = field(default_factory=dict)
     body_bytes: dict[str, int] = field(default_factory=dict)
     whole_thread: dict[int, tuple[float, int, int]] = field(default_factory=dict)
-    posts_per_second: list[float] = field(default_factory=list)
+    posting: dict[int, list[WrkResult]] = field(default_factory=dict)  # by concurrent clients
     first_read_after_write_ms: list[float] = field(default_factory=list)
     cached_read_ms: list[float] = field(default_factory=list)
     gzip: dict[str, Any] = field(default_factory=dict)
-    posting_cpu_us: list[float] = field(default_factory=list)
+    durability: str = ""
     seed_seconds: float = 0.0
     load_before: str = ""
     load_after: str = ""
@@ -215,17 +242,34 @@ def follow_cursor(client: Client, url: str) -> tuple[float, int, int]:
             return (time.perf_counter() - started) * 1000, pages, comments
 
 
-def post_for(client: Client, seconds: float, run: int) -> float:
-    """Sequential posting (each waits for the one before) to a fresh thread: comments/s."""
+def posting_script(folder: Path, run: int, clients: int) -> Path:
+    """wrk's Lua script: each request a new comment (bodies as people write them) on one of
+    ``POSTING_THREADS`` fresh threads, sent on a new connection (``Connection: close``)."""
     rng = random.Random(run)
-    url = thread_url(f"posting-{run}-{uuid.uuid4().hex[:6]}")
-    bodies = [markdown_body(rng) for _ in range(200)]
-    posted = 0
-    started = time.perf_counter()
-    while (elapsed := time.perf_counter() - started) < seconds:
-        client.post_comment(url, bodies[posted % len(bodies)], None, f"Poster {posted % 11}")
-        posted += 1
-    return posted / elapsed
+    bodies = ",\n".join(f"[==[{json.dumps(markdown_body(rng))}]==]" for _ in range(50))
+    prefix = json.dumps(thread_url(f"posting-{run}-{clients}-{uuid.uuid4().hex[:6]}"))[:-2]
+    script = folder / f"post-{run}-{clients}.lua"
+    script.write_text(f"""
+local bodies = {{{bodies}}}
+local n = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Connection"] = "close"
+request = function()
+  n = n + 1
+  local body = '{{"url":' .. [==[{prefix}]==] .. (n % {POSTING_THREADS}) .. '/",' ..
+    '"body":' .. bodies[n % #bodies + 1] .. ',"name":"Poster ' .. (n % 11) .. '",' ..
+    '"elapsed_ms":8000}}'
+  return wrk.format(nil, nil, nil, body)
+end
+""")
+    return script
+
+
+def post_for(service: Server, seconds: float, run: int, clients: int, folder: Path) -> WrkResult:
+    """``clients`` posting at once, each waiting for its answer before the next comment."""
+    script = posting_script(folder, run, clients)
+    return wrk(service, f"/api/sites/{SITE}/comments", seconds, {}, clients, script=script)
 
 
 def read_after_write(client: Client, repeats: int) -> tuple[list[float], list[float]]:
@@ -287,17 +331,22 @@ def run_database(
 ) -> Figures:
     figures = Figures(database, args.runs, args.seconds, load_before=load_average())
     work.mkdir(parents=True)
-    env = service_env(work / "instance", database_url)
+    redis = RedisServer(work) if database_url else None
+    settings = {"redis_url": redis.url} if redis else {}
+    env = service_env(work / "instance", database_url, ratelimit_enabled="true",
+                      ratelimit_post=NO_CEILING, ratelimit_post_per_ip=NO_CEILING,
+                      ratelimit_preview=NO_CEILING, **settings)  # fmt: skip
     run_python(env, "-c", CLI, "db", "upgrade")
     run_python(env, "-c", CLI, "site", "add", SITE, "--origin", ORIGIN)
-    gunicorn_args = ["--worker-class", args.worker_class]
-    service = Server("service", "commentsvc.wsgi:app", env, gunicorn_args=gunicorn_args,
-                     log_dir=work)  # fmt: skip
-    floor = None
+    figures.durability = durability(database_url)
+    gunicorn_args = ["--config", str(GUNICORN_SETTINGS)]
+    service = floor = None
     try:
+        service = Server("service", "commentsvc.wsgi:app", env, gunicorn_args=gunicorn_args,
+                         log_dir=work, workers=None)  # fmt: skip
         client = Client(service.port)
         client.request("GET", "/healthz")  # the worker has imported the app and served once
-        figures.rss_at_start_mb = service.worker_rss_mb()
+        figures.rss_at_start_mb = rss_per_worker(service)
         started = time.perf_counter()
         for size in SIZES:
             seed_thread(client, size)
@@ -309,7 +358,7 @@ def run_database(
         figures.body_bytes = capture_for_floor(client, endpoints, work / "floor")
         floor_env = {"BENCH_FLOOR_DIR": str(work / "floor")}
         floor = Server("floor", "floor_app:app", floor_env, cwd=Path(__file__).parent,
-                       gunicorn_args=gunicorn_args, log_dir=work)  # fmt: skip
+                       gunicorn_args=gunicorn_args, log_dir=work, workers=None)  # fmt: skip
 
         headers = {"Accept-Encoding": "gzip"}
         for name, path in endpoints.items():  # warm both: caches, imports, connections
@@ -320,11 +369,9 @@ def run_database(
                 figures.reads.setdefault(name, []).append(wrk(service, path, args.seconds, headers))
                 floor_result = wrk(floor, f"/{name}", args.seconds, headers)
                 figures.floors.setdefault(name, []).append(floor_result)
-            cpu_before = service.worker_cpu_seconds()
-            rate = post_for(client, args.seconds, run)
-            cpu_seconds = service.worker_cpu_seconds() - cpu_before
-            figures.posts_per_second.append(rate)
-            figures.posting_cpu_us.append(cpu_seconds * 1e6 / (rate * args.seconds))
+            for clients in (1, CONCURRENT_POSTERS):
+                result = post_for(service, args.seconds, run, clients, work)
+                figures.posting.setdefault(clients, []).append(result)
             print(f"  run {run + 1}/{args.runs} done", flush=True)
 
         for size in SIZES:
@@ -338,16 +385,35 @@ def run_database(
         figures.cached_read_ms = cached
         figures.gzip = check_gzip(client)
         figures.load_after = load_average()
-        figures.rss_mb = service.worker_rss_mb()
-        figures.floor_rss_mb = floor.worker_rss_mb()
+        figures.rss_mb = rss_per_worker(service)
+        figures.floor_rss_mb = rss_per_worker(floor)
     except Exception:
         print(f"service log, last lines:\n{(work / 'service.log').read_text()[-3000:]}")
         raise
     finally:
-        service.stop()
-        if floor is not None:
-            floor.stop()
+        for server in (service, floor, redis):
+            if server is not None:
+                server.stop()
     return figures
+
+
+def rss_per_worker(server: Server) -> float:
+    return server.worker_rss_mb() / max(len(server.worker_pids()), 1)
+
+
+def durability(database_url: str | None) -> str:
+    """What a commit waits for: the figures mean little without it."""
+    if not database_url:
+        return "SQLite in WAL mode, synchronous=NORMAL (the embedded default)"
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
+    with engine.connect() as connection:
+        fsync, synchronous = (connection.execute(sa.text(f"SHOW {name}")).scalar()
+                              for name in ("fsync", "synchronous_commit"))  # fmt: skip
+    engine.dispose()
+    durable = "durable" if fsync == "on" and synchronous == "on" else "NOT durable"
+    return f"PostgreSQL fsync={fsync}, synchronous_commit={synchronous} ({durable} commits)"
 
 
 # ---------------------------------------------------------------- report
@@ -364,9 +430,10 @@ def mark(is_met: bool) -> str:
 
 def report(figures: Figures) -> str:
     lines = [
-        f"\n{figures.database}: gunicorn, 1 worker process; wrk -t1 -c16 -d{figures.seconds:g}s "
-        f"--latency, Accept-Encoding: gzip; medians of {figures.runs} run(s); load average "
-        f"{figures.load_before} before, {figures.load_after} after",
+        f"\n{figures.database}: gunicorn with deploy/gunicorn.conf.py (service and floor alike); "
+        f"wrk -t1 -c16 -d{figures.seconds:g}s --latency, Accept-Encoding: gzip; medians of "
+        f"{figures.runs} run(s); load average {figures.load_before} before, "
+        f"{figures.load_after} after; {figures.durability}",
         f"{'endpoint':<15}{'bytes':>7}{'req/s':>8}{'p99 ms':>8}{'floor':>8}{'fl. p99':>8}"
         f"{'ratio':>7}{'cpu us':>8}{'fl. cpu':>8}{'cpu ratio':>10}  >= {TARGET_FLOOR_RATIO}x",
     ]
@@ -395,13 +462,7 @@ def report(figures: Figures) -> str:
             f"whole thread {size:>4}: {pages} request(s), {comments} comments, {ms:.1f} ms "
             "(median, sequential, following the cursor)"
         )
-    posts = median(figures.posts_per_second)
-    lines.append(
-        f"posting: {posts:.0f} comments/s sequential (runs: "
-        f"{', '.join(f'{p:.0f}' for p in figures.posts_per_second)}; worker CPU "
-        f"{median(figures.posting_cpu_us):.0f} us a comment); target >= "
-        f"{TARGET_POSTS_PER_SECOND:.0f}: {mark(posts >= TARGET_POSTS_PER_SECOND)}"
-    )
+    lines.extend(posting_lines(figures))
     first = median(figures.first_read_after_write_ms)
     lines.append(
         f"first read of the 1,000-comment thread after a write: {first:.1f} ms median, "
@@ -417,8 +478,8 @@ def report(figures: Figures) -> str:
         f"{zipped['same_document']}"
     )
     lines.append(
-        f"worker RSS after the run: {figures.rss_mb:.1f} MB ({figures.rss_at_start_mb:.1f} MB "
-        f"after its first request; floor worker "
+        f"RSS per worker process after the run: {figures.rss_mb:.1f} MB "
+        f"({figures.rss_at_start_mb:.1f} MB after the first requests; floor "
         f"{figures.floor_rss_mb:.1f} MB); target < {TARGET_RSS_MB:.0f} MB: "
         f"{mark(figures.rss_mb < TARGET_RSS_MB)}"
     )
@@ -426,13 +487,42 @@ def report(figures: Figures) -> str:
     return "\n".join(lines)
 
 
+def posting_lines(figures: Figures) -> list[str]:
+    """Posting: comments/s, latency and CPU by concurrent clients, and the scaling ratio."""
+    lines = [
+        "posting (wrk + Lua, a new connection per comment, rate limits on):",
+        f"{'clients':>9}{'posts/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'cpu us':>8}  runs",
+    ]
+    rates = {}
+    for clients, results in figures.posting.items():
+        rates[clients] = median([r.requests_per_second for r in results])
+        clean = all(r.is_clean for r in results)
+        lines.append(
+            f"{clients:>9}{rates[clients]:>9.0f}{median([r.p50_ms for r in results]):>8.1f}"
+            f"{median([r.p99_ms for r in results]):>8.1f}"
+            f"{median([r.cpu_us_per_request for r in results]):>8.0f}  "
+            + ", ".join(f"{r.requests_per_second:.0f}" for r in results)
+            + ("" if clean else "  (errors or non-2xx responses!)")
+        )
+    sequential = rates.get(1, float("nan"))
+    lines.append(
+        f"sequential target >= {TARGET_POSTS_PER_SECOND:.0f}/s (1.5x Isso): "
+        f"{mark(sequential >= TARGET_POSTS_PER_SECOND)}; {CONCURRENT_POSTERS} clients / 1 "
+        f"client: {rates.get(CONCURRENT_POSTERS, float('nan')) / sequential:.2f}x"
+    )
+    return lines
+
+
 def create_postgres_database(server_url: str) -> tuple[str, str]:
+    """A fresh database with durable commits (``synchronous_commit = on``), whatever the
+    server's own default: a commit is on disk before a comment is acknowledged."""
     import sqlalchemy as sa
 
     name = f"bench_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        connection.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit TO on'))
     admin.dispose()
     url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
     return name, url
@@ -454,7 +544,6 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="wrk -d per figure")
     parser.add_argument("--postgres", action="store_true",
                         help="also run on COMMENTSVC_TEST_POSTGRES_URL's server")  # fmt: skip
-    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
     args = parser.parse_args()
     if args.quick:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -28,4 +30,16 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=client_ip, default_limits=[], headers_enabled=True)
+# No X-RateLimit-* headers: no client reads them (CORS does not expose them), and on every
+# limited request they cost two more Redis reads than the counters themselves. A refusal
+# still says when to come back: see :func:`retry_after_seconds`.
+limiter = Limiter(key_func=client_ip, default_limits=[], headers_enabled=False)
+
+
+def retry_after_seconds() -> int | None:
+    """Seconds until the limit that refused this request lets it through (the ``Retry-After``
+    of a 429); None when no rate limit refused it. One Redis read, on refusals only."""
+    refused = limiter.current_limit
+    if refused is None or not refused.breached:
+        return None
+    return max(1, int(refused.reset_at - time.time()))

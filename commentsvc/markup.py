@@ -29,7 +29,11 @@ def _parser() -> MarkdownIt:
 
 def render_markdown(source: str) -> str:
     """Sanitised HTML of a comment's Markdown; safe to insert into any page."""
-    html = _parser().render(source)
+    return sanitise_html(_parser().render(source))
+
+
+def sanitise_html(html: str) -> str:
+    """``html`` cut down to the allow-list: what any stored comment body may hold."""
     return nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),

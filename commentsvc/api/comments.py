@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import asdict
 from email.errors import HeaderParseError
 from email.headerregistry import Address
@@ -27,6 +28,7 @@ from commentsvc.services.comments import (
     edit_comment,
     editable_until,
     post_comment,
+    post_target,
 )
 from commentsvc.services.drafts import CommentDraft, Sender
 from commentsvc.services.notify_addresses import ask_to_confirm
@@ -35,6 +37,8 @@ from commentsvc.services.thread_view import comment_node, isoformat
 from commentsvc.services.threads import needs_title
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+# How long this process leaves an untitled thread's title job alone after asking for it.
+TITLE_ASK_SECONDS = 60.0
 
 
 def _post_limit() -> str:
@@ -141,9 +145,11 @@ def _draft(data: dict[str, Any], source: str, html: str) -> CommentDraft:
 @limiter.limit(_ip_limit, key_func=client_ip)
 def create_comment(site_name: str) -> tuple[dict[str, Any], int]:
     data = json_object(request)
-    site = get_site(site_name)
     source, html = _body(data)
-    posted = post_comment(site, _draft(data, source, html), current_account())
+    draft = _draft(data, source, html)
+    account = current_account()
+    target = post_target(site_name, draft, account)
+    posted = post_comment(target.site, draft, account, target)
     comment = posted.comment
     document = comment_node(comment)  # before the commit expires what it reads
     document["editable_until"] = isoformat(posted.editable_until)
@@ -152,7 +158,7 @@ def create_comment(site_name: str) -> tuple[dict[str, Any], int]:
     is_visible = comment.status == CommentStatus.VISIBLE
     is_reply = comment.parent_id is not None
     thread_id = comment.thread_id
-    is_title_missing = needs_title(comment.thread)
+    is_title_missing = needs_title(comment.thread) and _is_title_due(thread_id)
     must_confirm = ask_to_confirm(comment)
     db.session.commit()
     if is_visible and is_reply:
@@ -162,6 +168,24 @@ def create_comment(site_name: str) -> tuple[dict[str, Any], int]:
     if is_title_missing:
         enqueue(Job.FETCH_THREAD_TITLE, thread_id, job_id=thread_title_job_id(thread_id))
     return document, 201 if is_visible else 202
+
+
+def _is_title_due(thread_id: int) -> bool:
+    """Ask for an untitled thread's title at most once a ``TITLE_ASK_SECONDS`` per process.
+
+    Every post to a thread whose title is not read yet would otherwise ask again, and with
+    RQ each ask costs round trips to Redis only to find the job already waiting; a job that
+    was lost (a flushed Redis) is asked for again by the first post after the interval.
+    """
+    asked = current_app.extensions.setdefault("commentsvc.title_asked", {})
+    now = time.monotonic()
+    last = asked.get(thread_id)
+    if last is not None and now - last < TITLE_ASK_SECONDS:
+        return False
+    if len(asked) > 4096:
+        asked.clear()
+    asked[thread_id] = now
+    return True
 
 
 def _preview_limit() -> str:

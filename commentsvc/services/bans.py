@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,20 +24,51 @@ class Banned(Forbidden):
 def ensure_not_banned(
     site: Site, *, account: Account | None, email: str | None, ip_hash: str
 ) -> None:
-    conditions = [Ban.ip_hash == ip_hash]
-    if account is not None:
-        conditions.append(Ban.account_id == account.id)
-    if email:
-        conditions.append(sa.func.lower(Ban.email) == email.lower())
-    ban = db.session.scalar(
-        sa.select(Ban)
-        .where(Ban.site_id == site.id, sa.or_(*conditions))
-        .where(sa.or_(Ban.expires_at.is_(None), Ban.expires_at > utcnow()))
-        .limit(1)
-    )
+    values = {"site_id": site.id, **ban_values(account=account, email=email, ip_hash=ip_hash)}
+    refuse_if_banned(db.session.scalar(_ban_query(account is not None, bool(email)), values))
+
+
+def refuse_if_banned(ban: Ban | None) -> None:
     if ban is not None:
         until = f" until {ban.expires_at:%Y-%m-%d %H:%M} UTC" if ban.expires_at else ""
         raise Banned(f"The moderators of this site have blocked you from commenting{until}.")
+
+
+@cache
+def _ban_query(by_account: bool, by_email: bool) -> sa.Select:
+    """Built once per shape, since every edit asks (building a statement and its cache key
+    costs more than running it)."""
+    in_force = _in_force(by_account, by_email)
+    return sa.select(Ban).where(Ban.site_id == sa.bindparam("site_id"), *in_force).limit(1)
+
+
+def ban_in_force(
+    site_id: sa.ColumnElement[int], *, by_account: bool, by_email: bool
+) -> sa.ScalarSelect[int]:
+    """The id of a ban in force on ``site_id`` against the poster of :func:`ban_values`, as a
+    subquery: a post asks it in the query that reads the site."""
+    query = sa.select(Ban.id).where(*_in_force(by_account, by_email))
+    return query.where(Ban.site_id == site_id).limit(1).scalar_subquery()
+
+
+def ban_values(*, account: Account | None, email: str | None, ip_hash: str) -> dict[str, object]:
+    """The bound values of :func:`ban_in_force` (and of the check above): who posts, and when."""
+    return {
+        "ban_ip_hash": ip_hash,
+        "ban_account_id": account.id if account is not None else None,
+        "ban_email": email.lower() if email else None,
+        "ban_now": utcnow(),
+    }
+
+
+def _in_force(by_account: bool, by_email: bool) -> list[sa.ColumnElement[bool]]:
+    conditions = [Ban.ip_hash == sa.bindparam("ban_ip_hash")]
+    if by_account:
+        conditions.append(Ban.account_id == sa.bindparam("ban_account_id"))
+    if by_email:
+        conditions.append(sa.func.lower(Ban.email) == sa.bindparam("ban_email"))
+    now = sa.bindparam("ban_now", type_=Ban.expires_at.type)
+    return [sa.or_(*conditions), sa.or_(Ban.expires_at.is_(None), Ban.expires_at > now)]
 
 
 def create_ban(

@@ -7,6 +7,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 import sqlalchemy as sa
 
@@ -14,11 +15,22 @@ from commentsvc.avatars import avatar_url, gravatar_url
 from commentsvc.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from commentsvc.extensions import db
 from commentsvc.markup import render_markdown
-from commentsvc.models import Account, Comment, CommentRevision, CommentStatus, Site, Thread
+from commentsvc.models import (
+    Account,
+    Ban,
+    Comment,
+    CommentRevision,
+    CommentStatus,
+    Site,
+    Thread,
+)
 from commentsvc.models.base import MAX_ID, utcnow
+from commentsvc.services.bans import ban_in_force, ban_values, refuse_if_banned
 from commentsvc.services.drafts import CommentDraft, Sender
 from commentsvc.services.policy import assess
+from commentsvc.services.sites import unknown_site
 from commentsvc.services.threads import get_or_create_thread, touch_thread
+from commentsvc.urls import normalise_url
 
 
 class EditWindowClosed(Forbidden):
@@ -61,10 +73,12 @@ def _author_snapshot(site: Site, draft: CommentDraft, account: Account | None) -
     }
 
 
-def _parent_in(thread: Thread | None, parent_id: int | None, site: Site) -> Comment | None:
+def _parent_in(
+    thread: Thread | None, parent_id: int | None, site: Site, found: Comment | None
+) -> Comment | None:
     if parent_id is None:
         return None
-    parent = db.session.get(Comment, parent_id)
+    parent = found if found is not None else db.session.get(Comment, parent_id)
     if parent is None or thread is None or parent.thread_id != thread.id:
         raise InvalidInput("The comment you reply to is not in this thread.", field="parent")
     if parent.status not in {CommentStatus.VISIBLE, CommentStatus.PENDING}:
@@ -78,16 +92,76 @@ def _parent_in(thread: Thread | None, parent_id: int | None, site: Site) -> Comm
     return parent
 
 
-def post_comment(site: Site, draft: CommentDraft, account: Account | None) -> Posted:
-    """Store a new comment with the status the site's policy gives it."""
+@dataclass(frozen=True)
+class PostTarget:
+    """What a new comment is posted to, read in one query before the post: the site, the
+    page's thread and the comment replied to (None when there is none, or none yet), and the
+    id of a ban in force against the poster."""
+
+    site: Site
+    thread: Thread | None
+    parent: Comment | None
+    ban_id: int | None
+
+
+def post_target(site_name: str, draft: CommentDraft, account: Account | None) -> PostTarget:
+    """Everything :func:`post_comment` reads before it writes, in one query instead of four
+    (each round trip saved is a tenth of a post's time). Nothing is judged here but the
+    site's existence (404): the post checks the page, the parent and the ban, in its order.
+    """
+    with_parent = draft.parent_id is not None
+    values = {
+        "site_name": site_name,
+        "page_key": normalise_url(draft.url),
+        "parent_id": draft.parent_id,
+        **ban_values(account=account, email=draft.author_email, ip_hash=draft.ip_hash),
+    }
+    query = _target_query(with_parent, account is not None, bool(draft.author_email))
+    row = db.session.execute(query, values).one_or_none()
+    if row is None:
+        raise unknown_site(site_name)
+    return PostTarget(row.Site, row.Thread, row.parent if with_parent else None, row.ban_id)
+
+
+@cache
+def _target_query(with_parent: bool, by_account: bool, by_email: bool) -> sa.Select:
+    """Built once per shape: building a statement and its cache key costs more than running
+    it."""
+    ban = ban_in_force(Site.id, by_account=by_account, by_email=by_email)
+    query = (
+        sa.select(Site, Thread, ban.label("ban_id"))
+        .outerjoin(
+            Thread, sa.and_(Thread.site_id == Site.id, Thread.url == sa.bindparam("page_key"))
+        )
+        .where(Site.name == sa.bindparam("site_name"))
+        .options(sa.orm.lazyload(Thread.site))  # the site is in the row already
+    )
+    if with_parent:
+        parent = sa.orm.aliased(Comment, name="parent")
+        query = query.add_columns(parent).outerjoin(
+            parent, parent.id == sa.bindparam("parent_id", type_=sa.Integer)
+        )
+    return query
+
+
+def post_comment(
+    site: Site, draft: CommentDraft, account: Account | None, target: PostTarget | None = None
+) -> Posted:
+    """Store a new comment with the status the site's policy gives it.
+
+    ``target``: what :func:`post_target` read for this draft, when the caller has it.
+    """
     if account is None and not site.is_guest_allowed:
         raise Unauthorized("Sign in to comment on this site.")
-    thread = get_or_create_thread(site, draft.url)
+    thread = get_or_create_thread(site, draft.url, found=target.thread if target else None)
     db.session.flush()
-    parent = _parent_in(thread, draft.parent_id, site)
-    assessment = assess(site, draft, account)
+    parent = _parent_in(thread, draft.parent_id, site, target.parent if target else None)
+    if target is not None and target.ban_id is not None:
+        refuse_if_banned(db.session.get(Ban, target.ban_id))
+    assessment = assess(site, draft, account, is_ban_checked=target is not None)
     token = None if account is not None else secrets.token_urlsafe(24)
     comment = Comment(
+        thread=thread,  # set, not only its id: readers of ``comment.thread`` need no query
         thread_id=thread.id,
         parent_id=parent.id if parent else None,
         depth=parent.depth + 1 if parent else 0,

@@ -38,13 +38,24 @@ VISIBLE = Assessment(CommentStatus.VISIBLE)
 
 
 def _has_approved_comment(site: Site, account: Account | None, draft: CommentDraft) -> bool:
-    """First-time rule: someone with an approved comment on this site (by account or email)."""
+    """First-time rule: someone with an approved comment on this site (by account or email).
+
+    A signed-in account whose address is verified is also known by the comments written under
+    that address as a guest, or on the old blog the site's comments were imported from.
+    """
     query = (
         sa.select(Comment.id)
         .join(Thread)
         .where(Thread.site_id == site.id, Comment.status == CommentStatus.VISIBLE)
     )
-    if account is not None:
+    if account is not None and account.is_email_verified and account.email:
+        query = query.where(
+            sa.or_(
+                Comment.account_id == account.id,
+                sa.func.lower(Comment.author_email) == account.email.lower(),
+            )
+        )
+    elif account is not None:
         query = query.where(Comment.account_id == account.id)
     elif draft.author_email:
         query = query.where(sa.func.lower(Comment.author_email) == draft.author_email.lower())
@@ -94,13 +105,17 @@ def _is_too_fast(draft: CommentDraft) -> bool:
     return draft.elapsed_ms is not None and draft.elapsed_ms < minimum_ms
 
 
-def assess(site: Site, draft: CommentDraft, account: Account | None) -> Assessment:
+def assess(
+    site: Site, draft: CommentDraft, account: Account | None, *, is_ban_checked: bool = False
+) -> Assessment:
     """The status a new comment gets under the site's policy (spam checks come first).
 
     The one judge of text: an author's edit is assessed here as the comment it would be, and
-    a banned author can neither post nor edit (:class:`~commentsvc.services.bans` raises).
+    a banned author can neither post nor edit (:class:`~commentsvc.services.bans` raises;
+    ``is_ban_checked``: the caller has, in the query that read the site).
     """
-    ensure_not_banned(site, account=account, email=draft.author_email, ip_hash=draft.ip_hash)
+    if not is_ban_checked:
+        ensure_not_banned(site, account=account, email=draft.author_email, ip_hash=draft.ip_hash)
     if draft.honeypot:
         return Assessment(CommentStatus.SPAM, "honeypot field filled")
     word = _blocklisted(site, draft)

@@ -18,8 +18,12 @@ SITE_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
 def get_site(name: str) -> Site:
     site = db.session.scalar(sa.select(Site).where(Site.name == name))
     if site is None:
-        raise NotFound(f"There is no site named {name!r}.")
+        raise unknown_site(name)
     return site
+
+
+def unknown_site(name: str) -> NotFound:
+    return NotFound(f"There is no site named {name!r}.")
 
 
 def create_site(

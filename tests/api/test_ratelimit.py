@@ -37,6 +37,20 @@ def test_fourth_post_in_a_minute_gets_429_problem(limited_app) -> None:
     assert refused.json["code"] == "rate-limited" and "Retry-After" in refused.headers
 
 
+def test_refusal_says_when_the_minute_is_over_and_answers_carry_no_limit_headers(
+    limited_app,
+) -> None:
+    client = limited_app.test_client()
+    posts = [
+        client.post("/api/sites/blog/comments", json={"url": PAGE, "body": f"n{i}", "name": "A"})
+        for i in range(4)
+    ]
+    assert [p.status_code for p in posts] == [201, 201, 201, 429]
+    assert not any(name.startswith("X-RateLimit") for p in posts for name, _ in p.headers.items())
+    assert "Retry-After" not in posts[0].headers
+    assert 1 <= int(posts[-1].headers["Retry-After"]) <= 60
+
+
 def test_reads_are_not_limited(limited_app) -> None:
     client = limited_app.test_client()
     for _ in range(10):

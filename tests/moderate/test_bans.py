@@ -12,6 +12,7 @@ from commentsvc.clientip import ip_hash
 from commentsvc.extensions import db
 from commentsvc.models import AuditEntry, Ban
 from commentsvc.models.base import utcnow
+from commentsvc.tokens import issue_token
 from tests.moderate.conftest import post_form
 
 PAGE = "https://blog.example.org/post"
@@ -59,6 +60,21 @@ def test_ban_of_an_account_by_number(operator_client, site, commenter) -> None:
     post_form(operator_client, "/moderate/bans", {"site": "blog", "account_id": str(commenter.id)})
     ban = db.session.scalar(sa.select(Ban))
     assert (ban.account_id, ban.email, ban.ip_hash) == (commenter.id, None, None)
+
+
+def test_a_banned_account_cannot_post_even_a_reply(operator_client, site, commenter) -> None:
+    post_form(operator_client, "/moderate/bans", {"site": "blog", "account_id": str(commenter.id)})
+    token, _ = issue_token(commenter, "blog", "https://blog.example.org")
+    g.pop("account", None)
+    first = _post_as_guest(operator_client, "friend@example.net")
+
+    signed_in = current_app.test_client().post(
+        "/api/sites/blog/comments",
+        json={"url": PAGE, "body": "me again", "parent": first.json["id"]},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    assert signed_in.status_code == 403 and signed_in.json["code"] == "banned"
 
 
 def test_expired_ban_no_longer_refuses(operator_client, site) -> None:

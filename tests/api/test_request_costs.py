@@ -1,0 +1,104 @@
+"""What the hot requests cost in round trips: queries per post, title jobs per thread, and the
+CORS header the reads share. Counts, never timings (bench/ measures those)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+import commentsvc.api.comments as comment_views
+from commentsvc.extensions import db
+from commentsvc.job_names import Job
+from tests.api.conftest import PAGE
+
+ORIGIN = {"Origin": "https://blog.example.org"}
+
+
+@pytest.fixture
+def statements(app) -> Iterator[list[str]]:
+    """Every SQL statement the app's engine runs while the test runs."""
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", note)
+    yield seen
+    sa.event.remove(db.engine, "before_cursor_execute", note)
+
+
+@pytest.fixture
+def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The jobs the comment views enqueue, recorded and not run: a title job run inline would
+    mark the thread's title checked, and the thread would stop asking for one."""
+    names: list[str] = []
+
+    def spy(job_path, *_args, **_kwargs) -> None:
+        names.append(str(job_path))
+
+    monkeypatch.setattr(comment_views, "enqueue", spy)
+    return names
+
+
+def test_a_post_to_an_existing_thread_runs_three_queries(client, site, statements) -> None:
+    path = f"/api/sites/{site.name}/comments"
+    assert client.post(path, json={"url": PAGE, "body": "First", "name": "Ann"}).status_code == 201
+    statements.clear()
+
+    assert client.post(path, json={"url": PAGE, "body": "Then", "name": "Bo"}).status_code == 201
+
+    # The site with the thread and any ban on the poster, the comment's INSERT and the
+    # thread's recount; the thread is not read again after its recount (the new comment
+    # already holds it).
+    assert len(statements) == 3, statements
+    assert statements[0].lstrip().upper().startswith("SELECT SITE")
+
+
+def test_a_reply_reads_its_parent_with_the_site_and_thread(
+    client, site, statements, enqueued
+) -> None:
+    path = f"/api/sites/{site.name}/comments"
+    first = client.post(path, json={"url": PAGE, "body": "First", "name": "Ann"})
+    statements.clear()
+
+    reply = {"url": PAGE, "body": "Reply", "name": "Bo", "parent": first.json["id"]}
+    assert client.post(path, json=reply).json["parent"] == first.json["id"]
+
+    assert len(statements) == 3, statements  # its notification job is recorded, not run
+    assert Job.NOTIFY_REPLY in enqueued
+
+
+def test_an_untitled_thread_asks_for_its_title_once_per_interval(
+    post, enqueued, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(3):
+        assert post(f"Comment {n}").status_code == 201
+    assert enqueued.count(Job.FETCH_THREAD_TITLE) == 1
+
+    monkeypatch.setattr(comment_views, "TITLE_ASK_SECONDS", 0.0)
+    assert post("After the interval").status_code == 201
+    assert post("And again").status_code == 201
+
+    assert enqueued.count(Job.FETCH_THREAD_TITLE) == 3
+
+
+def test_each_new_thread_asks_for_its_own_title(post, enqueued) -> None:
+    assert post("Here").status_code == 201
+    assert post("There", url=f"{PAGE}/other").status_code == 201
+
+    assert enqueued.count(Job.FETCH_THREAD_TITLE) == 2
+
+
+def test_reads_from_a_site_name_origin_once_in_vary(client, post) -> None:
+    assert post("Hello").status_code == 201
+
+    thread = client.get("/api/sites/blog/thread", query_string={"url": PAGE}, headers=ORIGIN)
+    counts = client.get("/api/sites/blog/counts", query_string={"url": PAGE}, headers=ORIGIN)
+
+    for response in (thread, counts):
+        assert response.status_code == 200
+        names = [name.strip().lower() for name in response.headers["Vary"].split(",")]
+        assert names.count("origin") == 1
+        assert response.headers["Access-Control-Allow-Origin"] == ORIGIN["Origin"]
