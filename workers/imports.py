@@ -6,7 +6,9 @@ the reason the file could not be imported. It is enqueued without retries: a fai
 to the operator at once, and since imports are idempotent, uploading the file again finishes
 the work without doubling anything. A finished row is left alone, so a duplicate job does
 nothing; a job lost while the row says queued or running (its heartbeat stopped) is queued
-again by the sweep, and resumes where the committed batches end.
+again by the sweep, and resumes where the committed batches end; after
+:data:`~commentsvc.services.uploads.MAX_ATTEMPTS` starts that never finished (its worker died
+each time) the import is given up and its file deleted.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from commentsvc.extensions import db
 from commentsvc.imports.run import Progress, run_import
 from commentsvc.models import ImportState, ImportUpload, Site
 from commentsvc.models.base import utcnow
-from commentsvc.services.uploads import upload_path
+from commentsvc.services.uploads import start_attempt, upload_path
 from workers.runtime import job
 
 log = logging.getLogger(__name__)
@@ -79,10 +81,13 @@ def import_upload(upload_id: int) -> None:
     if site is None or not path.is_file():
         _finish(upload_id, ImportState.FAILED, error="The uploaded file is gone: upload it again.")
         return
-    upload.state, upload.started_at = ImportState.RUNNING, utcnow()
-    upload.heartbeat_at = upload.started_at
+    is_started = start_attempt(upload)
     kind = upload.kind
     db.session.commit()
+    if not is_started:
+        log.warning("import %s of %s given up: its worker died each time", upload_id, path.name)
+        path.unlink(missing_ok=True)
+        return
     try:
         summary = run_import(kind, path, site, progress=ProgressRecorder(upload_id))
     except ImportFileError as error:

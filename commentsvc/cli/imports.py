@@ -63,22 +63,36 @@ class _PlainProgress:
     "--url-map", "url_map", multiple=True, metavar="OLD=NEW", help="Rewrite page URL prefixes."
 )
 @click.option("--dry-run", is_flag=True, help="Report what would be imported; write nothing.")
+@click.option(
+    "--with-accounts",
+    is_flag=True,
+    help="json only: bring in the file's accounts and their sign-in identities (your own "
+    "export only: the file decides which identity signs in to which account).",
+)
 @with_appcontext
 def import_command(
-    kind: str, file: Path, site_name: str, url_map: tuple[str, ...], dry_run: bool
+    kind: str,
+    file: Path,
+    site_name: str,
+    url_map: tuple[str, ...],
+    dry_run: bool,
+    with_accounts: bool,
 ) -> None:
     """Import a blog's comments and pingbacks from WordPress, Disqus, Isso or an export."""
     upgrade_embedded_database()
+    if with_accounts and kind != "json":
+        raise click.UsageError("--with-accounts applies to json imports only.")
     try:
         site = get_site(site_name)
         mapping = parse_url_map(url_map)
     except ServiceError as error:
         raise click.UsageError(error.detail) from error
+    options = {"with_accounts": with_accounts}
     try:
         if sys.stderr.isatty():
-            summary = _with_bar(kind, file, site, mapping, dry_run)
+            summary = _with_bar(kind, file, site, mapping, dry_run, options)
         else:
-            summary = run_import(kind, file, site, mapping, dry_run, _PlainProgress())
+            summary = run_import(kind, file, site, mapping, dry_run, _PlainProgress(), **options)
     except ServiceError as error:
         raise click.ClickException(error.detail) from error
     except KeyboardInterrupt:
@@ -90,7 +104,12 @@ def import_command(
 
 
 def _with_bar(
-    kind: str, file: Path, site: Site, mapping: list[tuple[str, str]], dry_run: bool
+    kind: str,
+    file: Path,
+    site: Site,
+    mapping: list[tuple[str, str]],
+    dry_run: bool,
+    options: dict[str, bool],
 ) -> Summary:
     with click.progressbar(length=1, label=f"importing {file.name}", file=sys.stderr) as bar:
         shown = 0
@@ -102,4 +121,4 @@ def _with_bar(
             bar.update(progress.done - shown)
             shown = progress.done
 
-        return run_import(kind, file, site, mapping, dry_run, advance)
+        return run_import(kind, file, site, mapping, dry_run, advance, **options)

@@ -53,7 +53,7 @@ def _lines(values: Iterator[dict[str, Any]]) -> Iterator[Iterator[str]]:
 def export_json(site: Site) -> Iterator[str]:
     """The site's export, as chunks of text to write in order (UTF-8)."""
     keys = ExportKeys(site)
-    head = {"format": FORMAT_NAME, "version": FORMAT_VERSION}
+    head = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "origin": keys.origin}
     yield _dump(head)[:-1]
     yield ',"site":' + _dump({"name": site.name, "origins": sorted(site.origins)})
     yield ',"accounts":'

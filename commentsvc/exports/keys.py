@@ -5,9 +5,11 @@ the source's name, makes a later import of the same items add nothing twice. So 
 the same from one export of a database to the next, and survive the round trip export ->
 import into another database -> export, where row ids differ:
 
-- a thread, comment or mention that came in by ``import json`` gets back the key it was
-  imported under (the importer's ledger, :class:`~commentsvc.models.ImportedItem`, remembers
-  it); any other gets one made from its row id (``c17``), which never changes;
+- a thread, comment or mention that came in by ``import json`` from an export of this same
+  site (the same ``origin``: :func:`site_origin`) gets back the key it was imported under
+  (the importer's ledger, :class:`~commentsvc.models.ImportedItem`, remembers it); any other
+  gets one made from its row id (``c17``), which never changes (an item imported from another
+  site's export included: its old key belongs to that site's keys, not to this file's);
 - an account is named by what the importer finds it by: its first identity
   (``twitter:4242``), else its address (``email:rita@example.net``); only an account with
   neither (none can sign in that way) falls back to its id.
@@ -18,12 +20,24 @@ accounts' keys are kept for the whole export (accounts are written first, commen
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import sqlalchemy as sa
 
 from commentsvc.extensions import db
+from commentsvc.imports.ledger import namespace_of
 from commentsvc.models import Comment, ImportedItem, Mention, Site
 
 SOURCE = "json"
+
+
+def site_origin(site: Site) -> str:
+    """The export's ``origin``: the site's identity (its name and origins), which its keys
+    belong to. The same for every export of the site, and for the site imported elsewhere
+    under the same name and origins, so the round trip keeps the file's bytes."""
+    identity = json.dumps([site.name, sorted(site.origins)], separators=(",", ":"))
+    return hashlib.sha256(identity.encode()).hexdigest()[:16]
 
 
 class ExportKeys:
@@ -31,6 +45,8 @@ class ExportKeys:
 
     def __init__(self, site: Site) -> None:
         self.site = site
+        self.origin = site_origin(site)
+        self._prefix = f"{namespace_of(self.origin)}:"
         self._imported: dict[tuple[str, int], str] = {}
         self._accounts: dict[int, str] = {}  # every account of the export (far fewer than items)
 
@@ -41,9 +57,10 @@ class ExportKeys:
                 ImportedItem.source == SOURCE,
                 ImportedItem.kind == kind,
                 ImportedItem.object_id.in_(ids),
+                ImportedItem.key.startswith(self._prefix, autoescape=True),
             )
         )
-        return {(kind, object_id): key for object_id, key in rows}
+        return {(kind, object_id): key.removeprefix(self._prefix) for object_id, key in rows}
 
     def load_thread(self, thread_id: int) -> None:
         """The imported keys of the thread and of its comments and mentions."""

@@ -1,7 +1,11 @@
-"""Accounts named by an import (this service's own export): found by address, else created.
+"""Accounts named by this service's own export, brought in only when the instance's admin
+asks (``commentsvc import json --with-accounts``): found by provider identity or address, else
+created with the identities the file names.
 
-Never a password or a token: an imported account signs in again through its provider, or
-sets a password through the usual reset.
+Only for files the admin trusts (their own export): whoever writes the file decides which
+provider identity signs in to which account, and whether an address counts as confirmed.
+Uploads on the operators' page never bring accounts. Never a password or a token: an imported
+account signs in again through its provider, or sets a password through the usual reset.
 """
 
 from __future__ import annotations

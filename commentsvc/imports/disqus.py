@@ -13,7 +13,6 @@ from typing import BinaryIO
 
 from lxml import etree
 
-from commentsvc.errors import ImportFileError
 from commentsvc.imports.records import ImportedComment, ImportedThread, Record, Skipped
 from commentsvc.imports.xmlsafe import child, child_text, iter_end_events, local_name, release
 
@@ -39,6 +38,8 @@ def _ref(element: etree._Element, name: str) -> str | None:
 
 def _thread(element: etree._Element) -> Record:
     key = element.get(DSQ_ID) or ""
+    if not key:  # every such thread would be one key: the first would take the others' posts
+        return Skipped("thread", "", "thread has no dsq:id")
     link = child_text(element, "link")
     if not link:
         return Skipped("thread", key, "thread has no link")
@@ -47,6 +48,8 @@ def _thread(element: etree._Element) -> Record:
 
 def _post(element: etree._Element) -> Record:
     key = element.get(DSQ_ID) or ""
+    if not key:  # every such post would be one key: all but the first "already there"
+        return Skipped("comment", "", "comment has no dsq:id")
     created_at = _date(child_text(element, "createdAt"))
     if created_at is None:
         return Skipped("comment", key, "comment has no date")
@@ -78,11 +81,9 @@ def _post(element: etree._Element) -> Record:
 
 def read_disqus(stream: BinaryIO) -> Iterator[Record]:
     """The records of a Disqus export, threads first; bounded memory."""
-    root = ""
-    for element in iter_end_events(stream, "Disqus export"):
+    for element in iter_end_events(stream, "Disqus export", "disqus"):
         parent = element.getparent()
         if parent is None:
-            root = local_name(element)
             continue
         if parent.getparent() is not None:
             continue  # inside a thread or post: read with it
@@ -92,7 +93,3 @@ def read_disqus(stream: BinaryIO) -> Iterator[Record]:
         elif name == "post":
             yield _post(element)
         release(element)
-    if root != "disqus":
-        raise ImportFileError(
-            f"This is not a Disqus export: its root element is <{root}>, not <disqus>."
-        )

@@ -18,10 +18,12 @@ from typing import Any, BinaryIO
 import ijson
 
 from commentsvc.errors import ImportFileError
+from commentsvc.imports.jsonsafe import GuardedReader
 from commentsvc.imports.records import (
     ImportedAccount,
     ImportedComment,
     ImportedMention,
+    ImportedOrigin,
     ImportedThread,
     Record,
     Skipped,
@@ -57,7 +59,10 @@ def _moment(item: dict[str, Any], name: str, *, required: bool = False) -> datet
         raise _BadItem(f"{name} is not a date") from None
     if moment.tzinfo is None:
         raise _BadItem(f"{name} has no time zone")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 east of UTC: before the first moment there is
+        raise _BadItem(f"{name} is not a date") from None
 
 
 def _choice(item: dict[str, Any], name: str, allowed: type, default: str) -> str:
@@ -171,6 +176,8 @@ class _Reader:
             self._top_key(value)
         elif prefix in {"format", "version"}:
             self._check_header(prefix, value)
+        elif prefix == "origin" and event == "string":
+            yield ImportedOrigin(value[:100])  # the exporting site's: keys are its keys
         elif event == "start_map" and prefix in {
             "accounts.item",
             "threads.item.comments.item",
@@ -255,7 +262,7 @@ def read_json(stream: BinaryIO) -> Iterator[Record]:
     """The records of an export file opened in binary mode, in the file's order."""
     reader = _Reader()
     try:
-        for prefix, event, value in ijson.parse(stream):
+        for prefix, event, value in ijson.parse(GuardedReader(stream)):
             yield from reader.feed(prefix, event, value)
     except ijson.JSONError as error:
         raise ImportFileError(f"The file is not complete, valid JSON ({error}).") from None

@@ -20,22 +20,39 @@ def stored_key(key: str) -> str:
     return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
+def namespace_of(origin: str) -> str:
+    """The prefix a file's keys are stored under, from the origin it names (the exporting
+    site, the blog's address, the Disqus forum): ``t1`` of one export is not ``t1`` of another."""
+    return hashlib.sha256(origin.encode()).hexdigest()[:12]
+
+
 class Ledger:
     """The items one site's import from one source has already stored.
 
     New entries are collected by :meth:`remember` and written by :meth:`write` in one
-    executemany INSERT per batch; :meth:`lookup` sees them before they are written.
+    executemany INSERT per batch; :meth:`lookup` sees them before they are written. Keys are
+    stored as ``<namespace>:<key>`` once the file has named its origin (:meth:`set_origin`).
+    A dry run (``is_dry``) writes nothing and keeps what it would have written in memory.
     """
 
-    def __init__(self, site_id: int, source: str) -> None:
+    def __init__(self, site_id: int, source: str, is_dry: bool = False) -> None:
         self.site_id = site_id
         self.source = source
+        self.is_dry = is_dry
+        self.prefix = ""
         self.pending: list[dict[str, object]] = []
         self.pending_ids: dict[tuple[str, str], int] = {}  # (kind, stored key) -> object id
 
+    def set_origin(self, origin: str) -> None:
+        self.prefix = f"{namespace_of(origin)}:"
+
+    def name(self, key: str) -> str:
+        """``key`` as this file's entries store it."""
+        return stored_key(self.prefix + key)
+
     def lookup(self, kind: str, keys: Iterable[str]) -> dict[str, int]:
         """The object ids of those of ``keys`` already imported."""
-        wanted = {stored_key(key): key for key in keys}
+        wanted = {self.name(key): key for key in keys}
         found: dict[str, int] = {
             key: self.pending_ids[(kind, name)]
             for name, key in wanted.items()
@@ -57,7 +74,7 @@ class Ledger:
 
     def remember(self, kind: str, key: str, object_id: int, parent_key: str | None = None) -> None:
         """Note that ``key`` became ``object_id``; stored by the next :meth:`write`."""
-        name = stored_key(key)
+        name = self.name(key)
         self.pending_ids[(kind, name)] = object_id
         self.pending.append(
             {
@@ -66,13 +83,16 @@ class Ledger:
                 "kind": kind,
                 "key": name,
                 "object_id": object_id,
-                "parent_key": stored_key(parent_key) if parent_key else None,
+                "parent_key": self.name(parent_key) if parent_key else None,
                 "created_at": utcnow(),
             }
         )
 
     def write(self) -> None:
-        """The remembered entries, in one INSERT of many rows."""
+        """The remembered entries, in one INSERT of many rows (a dry run keeps them instead)."""
+        if self.is_dry:
+            self.pending = []
+            return
         if self.pending:
             db.session.execute(sa.insert(ImportedItem.__table__), self.pending)
         self.pending, self.pending_ids = [], {}
@@ -82,7 +102,7 @@ class Ledger:
 
         Call after :meth:`write`: replies remembered in this batch are linked by the writer.
         """
-        keys = [stored_key(key) for key in parent_keys]
+        keys = [self.name(key) for key in parent_keys]
         if not keys:
             return []
         rows = db.session.execute(

@@ -1,7 +1,9 @@
 """Imported pingbacks, trackbacks and webmentions: stored verified, as their old blog had them.
 
 A mention is one per page and source (``claim_key``), however it arrived: one already there,
-imported or received live, is counted as such and not stored again.
+imported or received live, is counted as such and not stored again. Its fields are fitted to
+their columns; an excerpt from WordPress or Disqus is HTML and is stored as its text (this
+service's excerpts are text, shown as such).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from commentsvc.extensions import db
+from commentsvc.imports.fields import clean_text, clean_url, html_to_text
 from commentsvc.imports.records import ImportedMention
 from commentsvc.models import CommentStatus, Mention, MentionKind, MentionType, Verification
 from commentsvc.models.mention import claim_key
@@ -47,9 +50,7 @@ class MentionBatch:
             if record.key in imported:
                 summary.already_there["mentions"] = summary.already_there.get("mentions", 0) + 1
                 continue
-            if not record.source.startswith(("http://", "https://")) or (
-                len(record.source) > MAX_URL_LENGTH
-            ):
+            if clean_url(record.source, MAX_URL_LENGTH) != record.source:
                 writer.skip("mention", "source is not an http(s) URL")
                 continue
             thread_id = writer.thread_of(record, "mention")
@@ -65,6 +66,10 @@ class MentionBatch:
             claimed.add(claim)
             rows.append((record, self._mention(record, thread_id, target, claim)))
             summary.imported["mentions"] = summary.imported.get("mentions", 0) + 1
+        if writer.dry_run:
+            for record, _ in rows:
+                writer.ledger.remember("mention", record.key, 0)
+            return set()
         db.session.add_all(mention for _, mention in rows)
         db.session.flush()
         for record, mention in rows:
@@ -76,6 +81,8 @@ class MentionBatch:
         }
 
     def _mention(self, record: ImportedMention, thread_id: int, target: str, claim: str) -> Mention:
+        is_html = self.writer.source != "json"
+        excerpt = html_to_text(record.excerpt) if is_html else clean_text(record.excerpt)
         return Mention(
             site_id=self.writer.site_id,
             thread_id=thread_id,
@@ -86,13 +93,13 @@ class MentionBatch:
             type=MentionType(record.type),
             verification=Verification(record.verification),
             status=CommentStatus(record.status),
-            rejection_reason=record.rejection_reason,
-            rejection_code=record.rejection_code,
-            title=(record.title or "")[:300] or None,
-            excerpt=record.excerpt,
-            author_name=(record.author_name or "")[:200] or None,
-            author_url=record.author_url,
-            author_photo=record.author_photo,
+            rejection_reason=clean_text(record.rejection_reason, 300),
+            rejection_code=clean_text(record.rejection_code, 20),
+            title=clean_text(record.title, 300),
+            excerpt=excerpt,
+            author_name=clean_text(record.author_name, 200),
+            author_url=clean_url(record.author_url, MAX_URL_LENGTH),
+            author_photo=clean_url(record.author_photo, MAX_URL_LENGTH),
             published_at=record.published_at,
             is_check_pending=False,
             attempts=0,

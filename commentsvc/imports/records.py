@@ -14,6 +14,15 @@ from datetime import datetime
 
 
 @dataclass(frozen=True, slots=True)
+class ImportedOrigin:
+    """Where the file's keys come from (the exporting site, the blog, the forum), read before
+    any thread: the ledger keeps each origin's keys apart, so ``t1`` of one export is not
+    ``t1`` of another."""
+
+    origin: str
+
+
+@dataclass(frozen=True, slots=True)
 class ImportedThread:
     key: str
     url: str
@@ -22,7 +31,10 @@ class ImportedThread:
 
 @dataclass(frozen=True, slots=True)
 class ImportedAccount:
-    """An account a comment refers to (this service's own export only); never a password."""
+    """An account a comment refers to (this service's own export only); never a password.
+
+    Read for the file's checks only: an import never creates, finds or links accounts (a file
+    could otherwise claim anyone's identity); comments keep their author snapshot fields."""
 
     key: str
     display_name: str
@@ -50,7 +62,6 @@ class ImportedComment:
     account_key: str | None = None
     edited_at: datetime | None = None
     ip_address: str | None = None  # hashed by the writer, never stored as is
-    votes: int = 0
     # The HTML readers saw, when the source has it apart from ``body`` (this service's own
     # export, whose ``body`` may be another system's HTML): sanitised and stored as it is,
     # instead of rendering ``body`` again.
@@ -87,7 +98,9 @@ class Skipped:
     reason: str  # a short, stable phrase: "thread has no link", "parent thread missing", ...
 
 
-Record = ImportedThread | ImportedAccount | ImportedComment | ImportedMention | Skipped
+Record = (
+    ImportedOrigin | ImportedThread | ImportedAccount | ImportedComment | ImportedMention | Skipped
+)
 
 
 @dataclass(slots=True)

@@ -46,11 +46,14 @@ def run_import(
     url_map: Sequence[tuple[str, str]] = (),
     dry_run: bool = False,
     progress: ProgressCallback | None = None,
+    with_accounts: bool = False,
 ) -> Summary:
     """Import ``path_or_stream`` (a file of ``kind``, one of :data:`KINDS`) into ``site``.
 
     ``url_map`` holds (old prefix, new prefix) pairs applied to page URLs; ``dry_run`` counts
-    what would happen and writes nothing. Commits every batch (call it outside a request's
+    what would happen and writes nothing; ``with_accounts`` brings in the accounts a ``json``
+    file names and links its comments to them (for files the instance's admin trusts only:
+    :mod:`commentsvc.imports.accounts`). Commits every batch (call it outside a request's
     transaction); raises :class:`commentsvc.errors.ImportFileError` for a file that cannot be
     read (hostile, truncated, not of ``kind``): what was committed before stays and a re-run
     skips it. An Isso database must be given as a path.
@@ -66,7 +69,7 @@ def run_import(
                 done = stream.bytes_read if stream is not None else seen
                 progress(Progress(done=done, total=total, records=seen))
 
-        writer = Writer(site, kind, url_map, dry_run, on_batch=report)
+        writer = Writer(site, kind, url_map, dry_run, on_batch=report, with_accounts=with_accounts)
         try:
             for record in records:
                 seen += 1

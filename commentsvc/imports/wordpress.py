@@ -16,7 +16,6 @@ from typing import BinaryIO
 
 from lxml import etree
 
-from commentsvc.errors import ImportFileError
 from commentsvc.imports.records import (
     ImportedComment,
     ImportedMention,
@@ -122,34 +121,38 @@ def _comment(element: etree._Element, item: _Item) -> Record:
     )
 
 
+def _is_in_comment(parent: etree._Element) -> bool:
+    """Whether an element whose parent is ``parent`` is a field of an item's comment."""
+    grandparent = parent.getparent()
+    return (
+        local_name(parent) == "comment"
+        and grandparent is not None
+        and local_name(grandparent) == "item"
+    )
+
+
 def read_wordpress(stream: BinaryIO) -> Iterator[Record]:
-    """The records of a WXR file, a thread before its comments; bounded memory."""
+    """The records of a WXR file, a thread before its comments; bounded memory: every element
+    is released once read (categories, terms and post metadata too), but a comment's fields,
+    which are read when the comment ends."""
     item: _Item | None = None
-    root = ""
-    for element in iter_end_events(stream, "WordPress export"):
-        name = local_name(element)
+    for element in iter_end_events(stream, "WordPress export", "rss"):
         parent = element.getparent()
-        if parent is None:
-            root = name
+        if parent is None or _is_in_comment(parent):
             continue
-        if local_name(parent) != "item":
-            if name == "item":
-                item = None
-                release(element)
-            continue
-        item = item or _Item()
-        if name == "comment":
-            if item.thread_key is None:
-                item.thread_key = item.key()
-                yield _thread(item)
-            yield _comment(element, item)
-            release(element)
-        elif name in {"title", "link", "post_id"}:
-            item.fields[name] = (element.text or "").strip()
-    if root != "rss":
-        raise ImportFileError(
-            f"This is not a WordPress export (WXR): its root element is <{root}>, not <rss>."
-        )
+        name = local_name(element)
+        if local_name(parent) == "item":
+            item = item or _Item()
+            if name == "comment":
+                if item.thread_key is None:
+                    item.thread_key = item.key()
+                    yield _thread(item)
+                yield _comment(element, item)
+            elif name in {"title", "link", "post_id"}:
+                item.fields[name] = (element.text or "").strip()
+        elif name == "item":
+            item = None
+        release(element)
 
 
 def _thread(item: _Item) -> Record:

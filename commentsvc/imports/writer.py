@@ -22,15 +22,18 @@ from flask import current_app
 from commentsvc.avatars import avatar_url, gravatar_url
 from commentsvc.clientip import ip_hash
 from commentsvc.errors import InvalidInput
+from commentsvc.exports.keys import site_origin
 from commentsvc.extensions import db
 from commentsvc.imports.accounts import store_account
 from commentsvc.imports.bodies import render_body
-from commentsvc.imports.ledger import Ledger, stored_key
+from commentsvc.imports.fields import clean_text, clean_url, clean_website
+from commentsvc.imports.ledger import Ledger
 from commentsvc.imports.mentions import MentionBatch
 from commentsvc.imports.records import (
     ImportedAccount,
     ImportedComment,
     ImportedMention,
+    ImportedOrigin,
     ImportedThread,
     Record,
     Skipped,
@@ -74,10 +77,13 @@ class Writer:
         url_map: Sequence[tuple[str, str]] = (),
         dry_run: bool = False,
         on_batch: Callable[[], None] | None = None,
+        with_accounts: bool = False,
     ) -> None:
         self.site_id = site.id
         self.site_name = site.name
         self.source = source
+        self.own_origin = site_origin(site)
+        self.origin: str | None = None  # the file's, once it names it
         self.public_url = current_app.config["PUBLIC_URL"]
         self.now = utcnow()
         self.origins = frozenset(site.origins)
@@ -85,13 +91,15 @@ class Writer:
         self.url_map = url_map
         self.dry_run = dry_run
         self.on_batch = on_batch
-        self.ledger = Ledger(site.id, source)
+        # Account keys of the file -> account ids; None: accounts are not brought in.
+        self.accounts: dict[str, int] | None = {} if with_accounts else None
+        self.ledger = Ledger(site.id, source, is_dry=dry_run)
         self.summary = Summary()
         self.threads: dict[str, tuple[int, str]] = {}  # key -> (thread id, its URL)
         self.skipped_threads: dict[str, str] = {}  # key -> why
-        self.accounts: dict[str, int] = {}
-        # Recently stored comments: key -> (id, depth); older ones are looked up again.
-        self.comments: OrderedDict[str, tuple[int, int]] = OrderedDict()
+        self.would_be_threads = 0  # a dry run's new threads, numbered -1, -2, ...
+        # Recently stored comments: key -> (id, depth, thread id); older ones are looked up again.
+        self.comments: OrderedDict[str, tuple[int, int, int]] = OrderedDict()
         self.batch: list[ImportedComment | ImportedMention] = []
 
     # ------------------------------------------------------------ records in
@@ -101,10 +109,16 @@ class Writer:
             self.skip(record.what, record.reason)
             if record.what == "thread":
                 self.skipped_threads[record.key] = record.reason
+        elif isinstance(record, ImportedOrigin):
+            self.origin = record.origin
+            self.ledger.set_origin(record.origin)
         elif isinstance(record, ImportedThread):
             self._thread(record)
         elif isinstance(record, ImportedAccount):
-            self.accounts[record.key] = store_account(record)
+            # Unless the admin asked for them, never linked nor created: the comments keep
+            # their author fields. A dry run creates none.
+            if self.accounts is not None and not self.dry_run:
+                self.accounts[record.key] = store_account(record)
         else:
             self.batch.append(record)
             if len(self.batch) >= BATCH_SIZE:
@@ -112,8 +126,11 @@ class Writer:
 
     def finish(self) -> Summary:
         self.flush()
+        self.ledger.write()  # threads with nothing after them in the last batch
         if self.dry_run:
             db.session.rollback()
+        else:
+            db.session.commit()
         return self.summary
 
     def skip(self, what: str, reason: str) -> None:
@@ -131,14 +148,22 @@ class Writer:
             self._skip_thread(record.key, "page outside the site's origins")
             return
         known = self.ledger.lookup("thread", [record.key]).get(record.key)
-        thread = db.session.get(Thread, known) if known is not None else None
-        if thread is None and self.source == "json" and _digits(record.key, "t"):
+        thread = db.session.get(Thread, known) if known is not None and known > 0 else None
+        if thread is not None and thread.url != url:
+            self._skip_thread(record.key, "its key was imported before for another page")
+            return
+        if thread is None and self._is_own_export() and _digits(record.key, "t"):
             # The site's own export coming back: its thread keeps its id (``t<id>``) and URL.
             own = db.session.get(Thread, int(record.key[1:]))
             is_own = own is not None and own.site_id == self.site_id and own.url == url
             thread, known = (own, own.id) if is_own else (None, None)
-        if thread is not None:
+        if thread is not None or (known is not None and known < 0):
             _count(self.summary.already_there, "threads")
+            if thread is None:  # a dry run's would-be thread, listed twice in the file
+                return
+        elif self.dry_run:
+            self._would_store_thread(record.key, url)
+            return
         else:
             # Not get_or_create_thread: its savepoint commits at once on SQLite (pysqlite
             # starts no transaction before a SAVEPOINT), which --dry-run must not do.
@@ -154,6 +179,21 @@ class Writer:
                 self.ledger.remember("thread", record.key, thread.id)
             _count(self.summary.imported, "threads")
         self.threads[record.key] = (thread.id, thread.url)
+
+    def _is_own_export(self) -> bool:
+        return self.source == "json" and self.origin == self.own_origin
+
+    def _would_store_thread(self, key: str, url: str) -> None:
+        """A dry run's thread: counted and remembered in memory, never written."""
+        thread_id = db.session.scalar(
+            sa.select(Thread.id).where(Thread.site_id == self.site_id, Thread.url == url)
+        )
+        if thread_id is None:
+            self.would_be_threads += 1
+            thread_id = -self.would_be_threads
+        self.ledger.remember("thread", key, thread_id)
+        _count(self.summary.imported, "threads")
+        self.threads[key] = (thread_id, url)
 
     def _skip_thread(self, key: str, reason: str) -> None:
         self.skipped_threads[key] = reason
@@ -180,8 +220,9 @@ class Writer:
         touched = self._store_comments(comments) | mentions.store()
         self.ledger.write()
         self._recount(touched)
-        if not self.dry_run:
-            db.session.commit()
+        # A dry run wrote nothing: committing ends its transaction (on SQLite, a write lock the
+        # caller's progress UPDATE may hold) batch by batch, not at the end of the whole run.
+        db.session.commit()
         # Bounded memory: this batch's rows are not needed again (the site's caller keeps it).
         for row in list(db.session.identity_map.values()):
             if not isinstance(row, Site):
@@ -220,21 +261,27 @@ class Writer:
 
     def _stored(
         self, keys: set[str], created: dict[str, datetime] | None = None
-    ) -> dict[str, tuple[int, int]]:
-        """Comments of ``keys`` already stored, with their depth: by an import from this
-        source (the ledger), or, importing the site's own export back, the very comments it
-        was made from (recognised by ``created``: key -> when the file says it was written)."""
+    ) -> dict[str, tuple[int, int, int]]:
+        """Comments of ``keys`` already stored, with their depth and thread: by an import from
+        this source and origin (the ledger), or, importing the site's own export back, the very
+        comments it was made from (recognised by ``created``: key -> when the file says it was
+        written). A dry run's would-be comments (id 0) count as stored."""
         ids = self.ledger.lookup("comment", keys)
-        if self.source == "json" and created:
+        if self._is_own_export() and created:
             ids.update(self._own_comments(keys - set(ids), created))
         if not ids:
             return {}
-        depths = dict(
-            db.session.execute(
-                sa.select(Comment.id, Comment.depth).where(Comment.id.in_(ids.values()))
-            ).all()
-        )
-        return {key: (i, depths[i]) for key, i in ids.items() if i in depths}
+        rows = {
+            comment_id: (depth, thread_id)
+            for comment_id, depth, thread_id in db.session.execute(
+                sa.select(Comment.id, Comment.depth, Comment.thread_id).where(
+                    Comment.id.in_(ids.values())
+                )
+            )
+        }
+        if self.dry_run:
+            rows[0] = (0, 0)
+        return {key: (i, *rows[i]) for key, i in ids.items() if i in rows}
 
     def _own_comments(self, keys: set[str], created: dict[str, datetime]) -> dict[str, int]:
         """An export names the comments of its own site ``c<id>`` (see
@@ -255,19 +302,19 @@ class Writer:
         """Bring the stored parents this batch refers to into the cache."""
         keys = {c.key for c in comments}
         wanted = {c.parent_key for c in comments if c.parent_key} - keys - set(self.comments)
-        for key, (comment_id, depth) in self._stored(wanted).items():
-            self._cache(key, comment_id, depth)
+        for key, stored in self._stored(wanted).items():
+            self._cache(key, *stored)
 
-    def _cache(self, key: str, comment_id: int, depth: int) -> None:
-        self.comments[key] = (comment_id, depth)
+    def _cache(self, key: str, comment_id: int, depth: int, thread_id: int) -> None:
+        self.comments[key] = (comment_id, depth, thread_id)
         self.comments.move_to_end(key)
         while len(self.comments) > CACHE_SIZE:
             self.comments.popitem(last=False)
 
     def _store_comments(self, records: list[ImportedComment]) -> set[int]:
         existing = self._stored({r.key for r in records}, {r.key: r.created_at for r in records})
-        for key, (comment_id, depth) in existing.items():
-            self._cache(key, comment_id, depth)
+        for key, stored in existing.items():
+            self._cache(key, *stored)
         self._known_parents(records)
         new: dict[str, tuple[ImportedComment, dict[str, Any]]] = {}
         for record in records:
@@ -279,6 +326,10 @@ class Writer:
                 continue
             new[record.key] = (record, self._row(record, thread_id))
             _count(self.summary.imported, "comments")
+        if self.dry_run:
+            for key in new:
+                self.ledger.remember("comment", key, 0)
+            return set()
         stored = self._insert_comments(new)
         self.ledger.write()
         self._link_waiting(stored)
@@ -303,8 +354,11 @@ class Writer:
                     row["depth"] = placed[parent][0] + 1
                     links.append((each, parent))
                 elif parent in self.comments and parent not in new:
-                    row["parent_id"], depth = self.comments[parent]
-                    row["depth"] = depth + 1
+                    parent_id, depth, thread_id = self.comments[parent]
+                    if thread_id == row["thread_id"]:
+                        row["parent_id"], row["depth"] = parent_id, depth + 1
+                    else:
+                        self.skip("comment", "its parent is in another thread (kept at the top)")
                 elif parent and parent not in new:
                     waiting[each] = parent  # linked when the parent arrives
                 placed[each] = (row["depth"], row["thread_id"])
@@ -316,7 +370,7 @@ class Writer:
         for (key, (depth, thread_id)), comment_id in zip(placed.items(), ids, strict=True):
             stored[key] = (comment_id, depth, thread_id)
             self.ledger.remember("comment", key, comment_id, waiting.get(key))
-            self._cache(key, comment_id, depth)
+            self._cache(key, comment_id, depth, thread_id)
         return stored
 
     @staticmethod
@@ -384,7 +438,7 @@ class Writer:
     def _link_waiting(self, stored: dict[str, tuple[int, int, int]]) -> None:
         """Replies stored earlier whose parent is in this batch: link them now, one by one
         (rare: files list parents first), each with its own replies moved down under it."""
-        by_key = {stored_key(key): value for key, value in stored.items()}
+        by_key = {self.ledger.name(key): value for key, value in stored.items()}
         waiting = self.ledger.waiting_for(stored)
         if not waiting:
             return
@@ -423,32 +477,40 @@ class Writer:
         tree = tree.union(sa.select(Comment.id).where(Comment.parent_id == tree.c.id))
         return list(db.session.scalars(sa.select(tree.c.id)))
 
+    def _account_id(self, key: str | None) -> int | None:
+        if key is None or self.accounts is None:
+            return None
+        return self.accounts.get(key)
+
     def _row(self, record: ImportedComment, thread_id: int) -> dict[str, Any]:
         """The comment's row as stored. A ``json`` import keeps every field as the file has
-        it; from elsewhere, an author without an avatar gets the one new comments get (a
-        deleted comment shows no author, so gets none)."""
-        avatar = record.author_avatar
+        it, fitted to its column (:mod:`commentsvc.imports.fields`); from elsewhere, an author
+        without an avatar gets the one new comments get (a deleted comment shows no author, so
+        gets none). Linked to an account only when the admin brought the file's accounts in
+        (``with_accounts``): otherwise a file could name anyone's."""
+        avatar = clean_url(record.author_avatar, 1024)
         status = CommentStatus(record.status)
         if avatar is None and self.source != "json" and status != CommentStatus.DELETED:
             if record.author_email and self.is_gravatar_enabled:
                 avatar = gravatar_url(record.author_email)
             elif self.public_url:
                 avatar = avatar_url(record.author_email or f"{record.author_name}|{record.key}")
+        body = clean_text(record.body) or ""
         if record.body_html is not None:
-            html = sanitise_html(record.body_html)
+            html = sanitise_html(clean_text(record.body_html) or "")
         else:
-            html = render_body(record.body, record.body_format)
+            html = render_body(body, record.body_format)
         return {
             "thread_id": thread_id,
             "parent_id": None,
             "depth": 0,
-            "account_id": self.accounts.get(record.account_key) if record.account_key else None,
-            "author_name": (record.author_name or "")[:80] or None,
-            "author_email": (record.author_email or "")[:254] or None,
-            "author_website": (record.author_website or "")[:512] or None,
-            "author_avatar": (avatar or "")[:1024] or None,
-            "author_provider": record.author_provider,
-            "body_markdown": record.body,
+            "account_id": self._account_id(record.account_key),
+            "author_name": clean_text(record.author_name, 80),
+            "author_email": clean_text(record.author_email, 254),
+            "author_website": clean_website(record.author_website, 512),
+            "author_avatar": avatar,
+            "author_provider": clean_text(record.author_provider, 40),
+            "body_markdown": body,
             "body_html": html,
             "status": status,
             "held_reason": None,

@@ -29,11 +29,14 @@ class CountingReader:
         return chunk
 
 
-def iter_end_events(stream: BinaryIO, what: str) -> Iterator[etree._Element]:
-    """Each element of ``stream`` once its end tag is read; ``what`` names the file in errors.
+def iter_end_events(stream: BinaryIO, what: str, root: str) -> Iterator[etree._Element]:
+    """Each element of ``stream`` once its end tag is read; ``what`` names the file in errors,
+    ``root`` is the local name its root element must have.
 
-    Raises :class:`ImportFileError` for a document type declaration, malformed or truncated
-    XML and undecodable text (a wrong encoding declaration).
+    Raises :class:`ImportFileError` for a document type declaration, a root element other than
+    ``root`` (at its start tag: a file of the wrong kind is refused before any of it is read,
+    kept in memory or committed), malformed or truncated XML and undecodable text (a wrong
+    encoding declaration).
     """
     events = etree.iterparse(
         stream,
@@ -54,6 +57,11 @@ def iter_end_events(stream: BinaryIO, what: str) -> Iterator[etree._Element]:
                     raise ImportFileError(
                         f"The {what} declares a document type (<!DOCTYPE ...>): real exports "
                         "never do, and entity declarations are refused for safety."
+                    )
+                if local_name(element) != root:
+                    raise ImportFileError(
+                        f"This is not a {what}: its root element is <{local_name(element)[:40]}>, "
+                        f"not <{root}>."
                     )
             if event == "end":
                 yield element

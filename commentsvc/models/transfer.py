@@ -48,6 +48,9 @@ class ImportUpload(db.Model):
     # Written with each batch's progress: a running import whose heartbeat stopped lost its
     # worker, and the sweep queues it again (imports are idempotent).
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How many times a job started the import: a file that kills its worker each time (out of
+    # memory, a crash in a parser) is given up after a few, not queued again forever.
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property

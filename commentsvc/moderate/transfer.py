@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask import (
     Response,
     current_app,
@@ -30,7 +31,7 @@ from commentsvc.errors import InvalidInput, NotFound
 from commentsvc.exports.formats import FORMATS
 from commentsvc.extensions import db
 from commentsvc.imports.run import KINDS
-from commentsvc.models import ImportUpload, Site
+from commentsvc.models import ImportState, ImportUpload, Site
 from commentsvc.models.base import MAX_ID
 from commentsvc.moderate import access
 from commentsvc.moderate.blueprint import bp
@@ -101,10 +102,22 @@ def _too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
     return _page(site, f"The file is larger than the {limit} an upload may be.", 413)
 
 
+def _is_importing(site: Site) -> bool:
+    """An import of the site is queued or running: a second one at the same time would store
+    the same items as the first one does (and fail on their unique keys)."""
+    unfinished = sa.select(ImportUpload.id).where(
+        ImportUpload.site_id == site.id,
+        ImportUpload.state.in_([ImportState.QUEUED, ImportState.RUNNING]),
+    )
+    return db.session.scalar(sa.select(unfinished.exists())) is True
+
+
 @bp.post("/sites/<name>/imports")
 def import_upload(name: str) -> Response | tuple[str, int]:
     site = access.site_named(name)
     sent = request.files.get("file")
+    if _is_importing(site):
+        return _page(site, "An import of this site is under way: upload when it has ended.", 409)
     try:
         if sent is None or not sent.filename:
             raise InvalidInput("Choose the export file to upload.", field="file")

@@ -30,6 +30,9 @@ UPLOAD_FOLDER = "imports"
 # limit is for files far larger, on slow disks): RQ's usual job limit would kill it half-way.
 IMPORT_TIMEOUT_SECONDS = 6 * 3600
 HEARTBEAT_STALE_SECONDS = 600
+# Starts of an import's job in all: one whose worker dies each time (a file that exhausts its
+# memory or crashes a parser) is left running, and the sweep would queue it again forever.
+MAX_ATTEMPTS = 3
 MAX_FILENAME = 255
 COPY_CHUNK = 1024 * 1024
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -154,6 +157,25 @@ def enqueue_import(upload_id: int, *, is_rescue: bool = False) -> None:
         is_rescue=is_rescue,
         timeout=IMPORT_TIMEOUT_SECONDS,
     )
+
+
+def start_attempt(upload: ImportUpload) -> bool:
+    """Mark ``upload`` running for one more start of its job (flush, no commit); or, once it
+    has had :data:`MAX_ATTEMPTS` starts that never finished, mark it failed and return False
+    (the job then deletes its file)."""
+    now = utcnow()
+    if upload.attempts >= MAX_ATTEMPTS:
+        upload.state, upload.finished_at = ImportState.FAILED, now
+        upload.error = (
+            f"The import stopped its worker {upload.attempts} times without finishing (a file "
+            "too large for the worker's memory, or made to crash it?): it was given up and the "
+            "file deleted. Check the file before uploading it again."
+        )
+    else:
+        upload.attempts += 1
+        upload.state, upload.started_at, upload.heartbeat_at = ImportState.RUNNING, now, now
+    db.session.flush()
+    return upload.state == ImportState.RUNNING
 
 
 def lost_uploads(margin: timedelta, limit: int = 100) -> list[int]:

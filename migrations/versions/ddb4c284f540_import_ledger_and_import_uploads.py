@@ -30,6 +30,7 @@ def upgrade():
     sa.Column('bytes_total', sa.BigInteger(), nullable=False),
     sa.Column('bytes_done', sa.BigInteger(), nullable=False),
     sa.Column('records_read', sa.Integer(), nullable=False),
+    sa.Column('attempts', sa.Integer(), server_default='0', nullable=False),
     sa.Column('summary', sa.JSON(), nullable=True),
     sa.Column('error', sa.String(length=500), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),

@@ -1,11 +1,13 @@
 """Round trips: export json -> import json into an empty database -> export again gives the
-same bytes; the WXR export reads back through the WordPress importer with its counts and
-threading."""
+same bytes (accounts too when the admin brings them in with ``--with-accounts``; an upload
+never does); the WXR export reads back
+through the WordPress importer with its counts and threading."""
 
 from __future__ import annotations
 
 import io
 import json
+import re
 
 import sqlalchemy as sa
 
@@ -31,17 +33,48 @@ def empty_database_with_the_site():
     return site
 
 
+def without_accounts(exported: bytes) -> bytes:
+    """The export as a database that imported it exports it: no accounts (an import never
+    creates or links any), so no comment names one."""
+    head, _, rest = exported.partition(b',"accounts":[\n')
+    _, _, rest = rest.partition(b'\n],"threads":')
+    rest = re.sub(rb'"account":"[^"]*"', b'"account":null', rest)
+    return head + b',"accounts":[\n],"threads":' + rest
+
+
 def test_json_export_import_export_gives_identical_bytes(app, full_site) -> None:
+    """The admin's own export, accounts included (``import json --with-accounts``)."""
     first = "".join(export_json(full_site)).encode()
 
     site = empty_database_with_the_site()
-    summary = run_import("json", io.BytesIO(first), site)
+    summary = run_import("json", io.BytesIO(first), site, with_accounts=True)
     second = "".join(export_json(get_site("blog"))).encode()
 
     assert summary.imported["comments"] == 8 and summary.imported["mentions"] == 3
     assert not summary.skipped
+    assert b'"identities":[' in first and without_accounts(first) != first
     assert second.decode().splitlines() == first.decode().splitlines()  # a readable diff
     assert second == first
+
+
+def test_without_accounts_the_round_trip_differs_only_by_the_accounts(app, full_site) -> None:
+    """An upload (or a CLI import without --with-accounts) links no comment to an account."""
+    first = "".join(export_json(full_site)).encode()
+
+    site = empty_database_with_the_site()
+    run_import("json", io.BytesIO(first), site)
+
+    assert "".join(export_json(get_site("blog"))).encode() == without_accounts(first)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Account)) == 0
+
+
+def test_a_dry_run_with_accounts_creates_no_account(app, full_site) -> None:
+    first = "".join(export_json(full_site)).encode()
+    site = empty_database_with_the_site()
+
+    run_import("json", io.BytesIO(first), site, dry_run=True, with_accounts=True)
+
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Account)) == 0
 
 
 def test_importing_the_export_again_adds_nothing(app, full_site) -> None:
@@ -60,7 +93,8 @@ def test_importing_the_export_again_adds_nothing(app, full_site) -> None:
         db.session.scalar(sa.select(sa.func.count()).select_from(model))
         for model in (Thread, Comment, Mention, Account)
     ]
-    assert "".join(export_json(site)).encode() == exported
+    assert counts[3] == 0  # no account came in
+    assert "".join(export_json(site)).encode() == without_accounts(exported)
 
 
 def test_wxr_reads_back_through_the_wordpress_importer_with_counts_and_threading(

@@ -224,3 +224,23 @@ def test_progress_polls_queued_then_done_when_a_worker_runs_the_job(
     assert finished["bytes_done"] == len(exported) and finished["records"] > 0
     summary = finished["summary"]
     assert summary["imported"].get("comments", 0) + summary["already_there"].get("comments", 0) == 8
+
+
+def test_an_upload_while_an_import_of_the_site_is_under_way_is_refused(
+    app, operator_client, csrf_token
+) -> None:
+    token = csrf_token(operator_client)
+    upload(operator_client, token, b'{"format": "commentsvc-export"}')
+    (first,) = uploads()
+    first.state = ImportState.RUNNING  # as while a worker runs it
+    db.session.commit()
+    files = stored_files(app)
+
+    response = upload(operator_client, token, b'{"format": "commentsvc-export"}')
+
+    assert response.status_code == 409
+    assert "An import of this site is under way" in response.get_data(as_text=True)
+    assert uploads() == [first] and stored_files(app) == files
+    first.state = ImportState.FAILED
+    db.session.commit()
+    assert upload(operator_client, token, b'{"format": "commentsvc-export"}').status_code == 302

@@ -91,3 +91,14 @@ def test_dry_run_counts_and_writes_nothing(make_site, samples) -> None:
     assert summary.imported == {"threads": 2, "comments": 8}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Thread)) == 0
+
+
+def test_with_accounts_is_refused_for_anything_but_json(make_site, samples, cli) -> None:
+    make_site("http://example.tld")
+
+    result = cli(
+        "wordpress", str(samples / "isso-wordpress.xml"), "--site", "old", "--with-accounts"
+    )
+
+    assert result.exit_code == 2 and "json imports only" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 0
