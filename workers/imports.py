@@ -82,14 +82,17 @@ def import_upload(upload_id: int) -> None:
         _finish(upload_id, ImportState.FAILED, error="The uploaded file is gone: upload it again.")
         return
     is_started = start_attempt(upload)
-    kind = upload.kind
+    kind, is_dry_run = upload.kind, upload.is_dry_run
+    url_map = [(old, new) for old, new in upload.url_map]
     db.session.commit()
     if not is_started:
         log.warning("import %s of %s given up: its worker died each time", upload_id, path.name)
         path.unlink(missing_ok=True)
         return
     try:
-        summary = run_import(kind, path, site, progress=ProgressRecorder(upload_id))
+        summary = run_import(
+            kind, path, site, url_map, is_dry_run, progress=ProgressRecorder(upload_id)
+        )
     except ImportFileError as error:
         db.session.rollback()
         _finish(upload_id, ImportState.FAILED, error=error.detail[:MAX_ERROR])

@@ -34,6 +34,11 @@ class ImportUpload(db.Model):
     filename: Mapped[str] = mapped_column(sa.String(255))  # as uploaded, for people to read
     # Under the instance folder's imports/, named by the service (never by the uploader).
     stored_name: Mapped[str] = mapped_column(sa.String(100))
+    # Chosen on the page with the file, and kept here because the job (and the sweep that
+    # queues a lost one again) knows the upload by its id only: [old prefix, new prefix] pairs
+    # for the page URLs, and whether the import only reports what it would do.
+    url_map: Mapped[list[list[str]]] = mapped_column(sa.JSON, default=list)
+    is_dry_run: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     state: Mapped[ImportState] = mapped_column(str_enum(ImportState), default=ImportState.QUEUED)
     bytes_total: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     bytes_done: Mapped[int] = mapped_column(sa.BigInteger, default=0)

@@ -39,6 +39,7 @@ from commentsvc.services.sites import get_site
 from commentsvc.services.uploads import (
     KIND_NAMES,
     enqueue_import,
+    parse_url_map_text,
     progress_of,
     record_upload,
     upload_of,
@@ -73,7 +74,15 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.0f} MB"
 
 
-def _page(site: Site, error: str | None = None, status: int = 200) -> tuple[str, int]:
+def _page(
+    site: Site,
+    error: str | None = None,
+    status: int = 200,
+    url_map: str = "",
+    is_dry_run: bool = False,
+) -> tuple[str, int]:
+    """The page; after a refused upload, with its error and the options as they were sent (the
+    body is never read here: over the size limit, reading it fails again)."""
     page = render_template(
         "moderate/transfer.html",
         site=site,
@@ -82,6 +91,8 @@ def _page(site: Site, error: str | None = None, status: int = 200) -> tuple[str,
         formats=sorted(FORMATS),
         max_upload=_megabytes(int(current_app.config["IMPORT_MAX_UPLOAD_BYTES"])),
         error=error,
+        url_map=url_map,
+        is_dry_run=is_dry_run,
     )
     return page, status
 
@@ -116,17 +127,26 @@ def _is_importing(site: Site) -> bool:
 def import_upload(name: str) -> Response | tuple[str, int]:
     site = access.site_named(name)
     sent = request.files.get("file")
+    url_text, is_dry_run = request.form.get("url_map", ""), request.form.get("dry_run") == "1"
     if _is_importing(site):
-        return _page(site, "An import of this site is under way: upload when it has ended.", 409)
+        busy = "An import of this site is under way: upload when it has ended."
+        return _page(site, busy, 409, url_text, is_dry_run)
     try:
+        url_map = parse_url_map_text(url_text)
         if sent is None or not sent.filename:
             raise InvalidInput("Choose the export file to upload.", field="file")
         upload = record_upload(
-            access.operator(), site, request.form.get("kind", ""), sent.filename, sent.stream
+            access.operator(),
+            site,
+            request.form.get("kind", ""),
+            sent.filename,
+            sent.stream,
+            url_map,
+            is_dry_run,
         )
     except InvalidInput as error:
         db.session.rollback()
-        return _page(site, error.detail, 400)
+        return _page(site, error.detail, 400, url_text, is_dry_run)
     db.session.commit()
     enqueue_import(upload.id)
     return redirect(url_for("moderate.import_status", name=site.name, upload_id=upload.id))

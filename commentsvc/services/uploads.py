@@ -9,6 +9,7 @@ the instance folder must be shared with them (``COMMENTSVC_INSTANCE_PATH``).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -18,7 +19,7 @@ from flask import current_app
 
 from commentsvc.errors import InvalidInput
 from commentsvc.extensions import db
-from commentsvc.imports.run import KINDS
+from commentsvc.imports.run import KINDS, parse_url_map
 from commentsvc.job_names import Job, import_upload_job_id
 from commentsvc.jobs import enqueue
 from commentsvc.models import Account, ImportState, ImportUpload, Site
@@ -34,6 +35,8 @@ HEARTBEAT_STALE_SECONDS = 600
 # memory or crashes a parser) is left running, and the sweep would queue it again forever.
 MAX_ATTEMPTS = 3
 MAX_FILENAME = 255
+MAX_URL_MAP_LINES = 50
+MAX_URL_MAP_LINE = 1000
 COPY_CHUNK = 1024 * 1024
 SQLITE_MAGIC = b"SQLite format 3\x00"
 KIND_NAMES = {
@@ -81,10 +84,46 @@ def _display_name(filename: str) -> str:
     return (name or "upload")[:MAX_FILENAME]
 
 
+def parse_url_map_text(text: str) -> list[tuple[str, str]]:
+    """The page's "old address = new address" box: one ``OLD=NEW`` pair a line, blank lines
+    ignored; a bad line is refused naming its number (the box may hold many)."""
+    lines = [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
+    if len(lines) > MAX_URL_MAP_LINES:
+        raise InvalidInput(
+            f"The address map has {len(lines)} lines: at most {MAX_URL_MAP_LINES}.", field="url_map"
+        )
+    pairs = []
+    for number, line in lines:
+        is_printable = line.strip().isprintable()
+        if len(line) > MAX_URL_MAP_LINE or not is_printable:
+            raise InvalidInput(
+                f"Line {number} of the address map is not an old address = new address pair.",
+                field="url_map",
+            )
+        try:
+            pairs.extend(parse_url_map([line]))
+        except InvalidInput:
+            raise InvalidInput(
+                f"Line {number} of the address map, {line.strip()[:100]!r}, is not "
+                "old address = new address (two URL prefixes, e.g. "
+                "http://old.example.com/=https://blog.example.org/).",
+                field="url_map",
+            ) from None
+    return pairs
+
+
 def record_upload(
-    actor: Account, site: Site, kind: str, filename: str, source: IO[bytes]
+    actor: Account,
+    site: Site,
+    kind: str,
+    filename: str,
+    source: IO[bytes],
+    url_map: Sequence[tuple[str, str]] = (),
+    is_dry_run: bool = False,
 ) -> ImportUpload:
-    """Save ``source`` and record its import, queued; a wrong or empty file is refused here."""
+    """Save ``source`` and record its import, queued, with the page URL prefixes to rewrite
+    (``url_map``, as :func:`parse_url_map_text` gives them) and whether it is only a dry run;
+    a wrong or empty file is refused here."""
     ensure_operates(actor, site.id)
     if kind not in KINDS:
         raise InvalidInput(f"Choose what the file is: {', '.join(KINDS)}.", field="kind")
@@ -107,12 +146,15 @@ def record_upload(
         kind=kind,
         filename=_display_name(filename),
         stored_name=stored_name,
+        url_map=[[old, new] for old, new in url_map],
+        is_dry_run=is_dry_run,
         bytes_total=size,
         created_by_id=actor.id,
     )
     db.session.add(upload)
     db.session.flush()
-    record_audit(actor, site.id, "import", "import", upload.id, None, {"kind": kind, "size": size})
+    details = {"kind": kind, "size": size, "url_map": upload.url_map, "dry_run": is_dry_run}
+    record_audit(actor, site.id, "import", "import", upload.id, None, details)
     return upload
 
 
@@ -138,6 +180,7 @@ def progress_of(upload: ImportUpload) -> dict[str, Any]:
     return {
         "id": upload.id,
         "state": upload.state.value,
+        "dry_run": upload.is_dry_run,
         "bytes_done": upload.bytes_done,
         "bytes_total": upload.bytes_total,
         "records": upload.records_read,

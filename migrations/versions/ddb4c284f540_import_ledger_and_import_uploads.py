@@ -26,6 +26,8 @@ def upgrade():
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('filename', sa.String(length=255), nullable=False),
     sa.Column('stored_name', sa.String(length=100), nullable=False),
+    sa.Column('url_map', sa.JSON(), nullable=False),
+    sa.Column('is_dry_run', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('state', sa.Enum('queued', 'running', 'done', 'failed', name='importstate', native_enum=False, length=16), nullable=False),
     sa.Column('bytes_total', sa.BigInteger(), nullable=False),
     sa.Column('bytes_done', sa.BigInteger(), nullable=False),
