@@ -13,7 +13,13 @@ from typing import BinaryIO
 
 from lxml import etree
 
-from commentsvc.imports.records import ImportedComment, ImportedThread, Record, Skipped
+from commentsvc.imports.records import (
+    ImportedComment,
+    ImportedOrigin,
+    ImportedThread,
+    Record,
+    Skipped,
+)
 from commentsvc.imports.xmlsafe import child, child_text, iter_end_events, local_name, release
 
 DSQ_ID = "{http://disqus.com/disqus-internals}id"
@@ -80,7 +86,9 @@ def _post(element: etree._Element) -> Record:
 
 
 def read_disqus(stream: BinaryIO) -> Iterator[Record]:
-    """The records of a Disqus export, threads first; bounded memory."""
+    """The records of a Disqus export, threads first; bounded memory. The forum named by the
+    first thread is the keys' origin: two forums' ``dsq:id`` values are kept apart."""
+    forum: str | None = None
     for element in iter_end_events(stream, "Disqus export", "disqus"):
         parent = element.getparent()
         if parent is None:
@@ -89,6 +97,10 @@ def read_disqus(stream: BinaryIO) -> Iterator[Record]:
             continue  # inside a thread or post: read with it
         name = local_name(element)
         if name == "thread":
+            if forum is None:
+                forum = child_text(element, "forum")
+                if forum:
+                    yield ImportedOrigin(f"disqus:{forum[:80]}")
             yield _thread(element)
         elif name == "post":
             yield _post(element)

@@ -19,6 +19,7 @@ from lxml import etree
 from commentsvc.imports.records import (
     ImportedComment,
     ImportedMention,
+    ImportedOrigin,
     ImportedThread,
     Record,
     Skipped,
@@ -141,7 +142,12 @@ def read_wordpress(stream: BinaryIO) -> Iterator[Record]:
         if parent is None or _is_in_comment(parent):
             continue
         name = local_name(element)
-        if local_name(parent) == "item":
+        if name == "base_site_url" and local_name(parent) == "channel":
+            # The blog the keys (post and comment ids) belong to: two blogs' ids kept apart.
+            base = (element.text or "").strip()
+            if base:
+                yield ImportedOrigin(f"wordpress:{base[:80]}")
+        elif local_name(parent) == "item":
             item = item or _Item()
             if name == "comment":
                 if item.thread_key is None:

@@ -60,6 +60,7 @@ def write_wxr(path: Path, posts: int, comments_per_post: int, origin: str) -> Pa
             'xmlns:wp="http://wordpress.org/export/1.2/" '
             'xmlns:content="http://purl.org/rss/1.0/modules/content/">\n<channel>\n'
             "<wp:wxr_version>1.2</wp:wxr_version>\n"
+            f"<wp:base_site_url>{origin}</wp:base_site_url>\n"
         )
         comment_id = 0
         for post in range(1, posts + 1):

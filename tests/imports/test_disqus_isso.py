@@ -35,6 +35,25 @@ def test_disqus_export_keeps_threading_and_reports_its_odd_cases(make_site, samp
     assert thread.visible_count == 3
 
 
+def test_two_disqus_forums_with_the_same_ids_both_come_in(make_site, samples, tmp_path) -> None:
+    """A forum's dsq:id values are its own: the same ids from another forum are other items."""
+    site = make_site("http://example.org", "http://other.example.org")
+    text = (samples / "isso-disqus.xml").read_text(encoding="utf-8")
+    other = tmp_path / "other-forum.xml"
+    other.write_text(
+        text.replace("<forum>", "<forum>other-").replace(
+            "<link>http://example.org/", "<link>http://other.example.org/"
+        ),
+        encoding="utf-8",
+    )
+
+    run_import("disqus", samples / "isso-disqus.xml", site)
+    summary = run_import("disqus", other, site)
+
+    assert summary.imported == {"threads": 1, "comments": 4}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 8
+
+
 def test_isso_database_made_by_isso_imports_modes_markdown_and_threads(make_site, samples) -> None:
     site = make_site("https://blog.example.org")
     summary = run_import("isso", samples / "isso-0.14.0.db", site)

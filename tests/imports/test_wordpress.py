@@ -102,3 +102,20 @@ def test_with_accounts_is_refused_for_anything_but_json(make_site, samples, cli)
 
     assert result.exit_code == 2 and "json imports only" in result.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 0
+
+
+def test_two_blogs_with_the_same_post_and_comment_ids_both_come_in(
+    make_site, wxr_writer, tmp_path
+) -> None:
+    """Keys are the blog's own ids: two blogs' ``post_id`` 1 are two posts (base_site_url)."""
+    site = make_site("https://one.example.org", "https://two.example.org")
+    first = wxr_writer(tmp_path / "one.xml", 2, 3, "https://one.example.org")
+    second = wxr_writer(tmp_path / "two.xml", 2, 3, "https://two.example.org")
+
+    run_import("wordpress", first, site)
+    summary = run_import("wordpress", second, site)
+
+    assert summary.imported == {"threads": 2, "comments": 6}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Comment)) == 12
+    again = run_import("wordpress", second, site)
+    assert again.imported.get("comments", 0) == 0 and again.already_there["comments"] == 6
