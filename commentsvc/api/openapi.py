@@ -46,6 +46,10 @@ SCHEMAS: dict[str, Any] = {
             "code": {"type": "string", "description": "Stable machine-readable error code."},
             "detail": {"type": "string", "description": "What went wrong, for a person."},
             "field": {"type": "string", "description": "The request field at fault, if one."},
+            "request_id": {
+                "type": "string",
+                "description": "The request's id, as in its X-Request-ID header and the logs.",
+            },
         },
     },
     "Author": {
