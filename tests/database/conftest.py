@@ -20,19 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 from commentsvc.extensions import db
+from tests.servers import pg_ctl
 
 CI = Path(__file__).resolve().parent.parent.parent / ".ci"
-
-
-def _pg_ctl() -> str:
-    """The pg_ctl of the newest server installed, as .ci/start-postgres chooses it."""
-    if os.environ.get("PG_BIN"):
-        return str(Path(os.environ["PG_BIN"]) / "pg_ctl")
-    found = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
-        key=lambda path: [int(part) for part in path.parent.parent.name.split(".")],
-    )
-    return str(found[-1]) if found else shutil.which("pg_ctl") or "pg_ctl"
 
 
 @dataclass
@@ -44,7 +34,7 @@ class OwnPostgres:
 
     def control(self, action: str, *options: str) -> None:
         """``pg_ctl ACTION`` as the data folder's owner; the server logs to a file, not to us."""
-        command = [_pg_ctl(), action, f"--pgdata={self.folder / 'data'}", "--silent", "--wait",
+        command = [pg_ctl(), action, f"--pgdata={self.folder / 'data'}", "--silent", "--wait",
                    f"--log={self.folder / 'postgres.log'}", *options]  # fmt: skip
         if os.geteuid() == 0:
             command = ["runuser", "-u", "postgres", "--", *command]

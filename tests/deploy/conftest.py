@@ -36,10 +36,10 @@ from urllib.request import (
 import pytest
 
 from tests.conftest import free_port
+from tests.servers import HOST, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-HOST = "127.0.0.1"
 SITE = "deploy"
 SITE_ORIGIN = "https://blog.example.org"
 METRICS_TOKEN = "deploy-test-metrics-token-0123456789"
@@ -49,19 +49,6 @@ BIN = Path(sys.executable).parent
 def render_template(text: str, values: dict[str, str]) -> str:
     """What the nginx image's envsubst does with a filter: only the named ``${NAME}`` change."""
     return re.sub(r"\$\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), text)
-
-
-def wait_for_port(port: int, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"{process.args[0]} exited at start:\n{log.read_text()[-3000:]}")
-        try:
-            socket.create_connection((HOST, port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    pytest.fail(f"{process.args[0]} did not listen on {port} within {timeout:.0f} s")
 
 
 def stop(process: subprocess.Popen) -> None:

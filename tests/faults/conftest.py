@@ -13,11 +13,9 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,22 +27,11 @@ from commentsvc.extensions import db
 from commentsvc.models import Site
 from commentsvc.services.sites import create_site
 from tests.conftest import free_port
+from tests.servers import HOST, pg_ctl, wait_for_port
 from tests.workers.pages import pages, pages_server  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-HOST = "127.0.0.1"
-
-
-def _pg_ctl() -> str:
-    """The pg_ctl of the newest server installed, as .ci/start-postgres chooses it."""
-    if os.environ.get("PG_BIN"):
-        return str(Path(os.environ["PG_BIN"]) / "pg_ctl")
-    found = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
-        key=lambda path: [int(part) for part in path.parent.parent.name.split(".")],
-    )
-    return str(found[-1]) if found else shutil.which("pg_ctl") or "pg_ctl"
 
 
 @dataclass
@@ -56,7 +43,7 @@ class FaultPostgres:
 
     def restart(self) -> None:
         """``pg_ctl restart --mode=fast``, as an operator or a package upgrade does it."""
-        command = [_pg_ctl(), "restart", f"--pgdata={self.folder / 'data'}", "--mode=fast",
+        command = [pg_ctl(), "restart", f"--pgdata={self.folder / 'data'}", "--mode=fast",
                    "--silent", "--wait", f"--log={self.folder / 'postgres.log'}"]  # fmt: skip
         if os.geteuid() == 0:
             command = ["runuser", "-u", "postgres", "--", *command]
@@ -147,19 +134,6 @@ def kill_tree(pid: int) -> None:
         pids.extend(children(found))
     for found in pids:
         kill9(found)
-
-
-def wait_for_port(port: int, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"{process.args[0]} exited at start:\n{log.read_text()[-3000:]}")
-        try:
-            socket.create_connection((HOST, port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    pytest.fail(f"{process.args[0]} did not listen on {port} within {timeout:.0f} s")
 
 
 @dataclass
