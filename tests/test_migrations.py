@@ -100,3 +100,53 @@ def test_upgrade_stops_and_names_accounts_whose_addresses_differ_only_in_case(
             upgrade()
         db.engine.dispose()
     assert "1 and 2 (opa@example.org)" in caplog.text
+
+
+BEFORE_IDENTITY = "ddb4c284f540"
+
+
+def _split_thread_rows(connection) -> None:
+    """One page under two spellings (http and https, with and without the slash): two threads,
+    a comment on each, and the same source's pingback on each (the first release's rows hold
+    the first thread and its mention)."""
+    connection.execute(sa.text(
+        "INSERT INTO thread (id, site_id, url, visible_count, revision, created_at)"
+        " VALUES (2, 1, 'http://blog.example.org/post', 0, 1, :now)"
+    ), {"now": NOW})  # fmt: skip
+    for number, thread_id in ((1, 1), (2, 2)):
+        connection.execute(sa.text(
+            "INSERT INTO comment (id, thread_id, depth, body_markdown, body_html, status,"
+            " is_notify, ip_hash, created_at) VALUES (:id, :thread, 0, 'hi', '<p>hi</p>',"
+            " 'visible', false, 'x', :now)"
+        ), {"id": number, "thread": thread_id, "now": NOW})  # fmt: skip
+    connection.execute(sa.text(
+        "INSERT INTO mention (id, site_id, thread_id, source, target, claim_key, kind, type,"
+        " verification, status, is_check_pending, check_seq, attempts, created_at, updated_at)"
+        " VALUES (2, 1, 2, 'https://other.example/a', 'http://blog.example.org/post', 'k2',"
+        " 'pingback', 'mention', 'queued', 'pending', true, 1, 0, :now, :now)"
+    ), {"now": NOW})  # fmt: skip
+
+
+def test_upgrade_merges_threads_that_are_spellings_of_one_page(
+    tmp_path: Path, database_url: str
+) -> None:
+    app = _at_first_release(tmp_path, database_url)
+    with app.app_context():
+        with db.engine.begin() as connection:
+            _first_release_rows(connection, ["ada@example.org"])
+        upgrade(revision=BEFORE_IDENTITY)
+        with db.engine.begin() as connection:
+            _split_thread_rows(connection)
+        upgrade()
+        with db.engine.connect() as connection:
+            threads = connection.execute(
+                sa.text("SELECT id, identity, visible_count FROM thread")
+            ).all()
+            comments = connection.scalars(sa.text("SELECT thread_id FROM comment")).all()
+            mentions = connection.execute(
+                sa.text("SELECT id, thread_id, verification FROM mention")
+            ).all()
+        db.engine.dispose()
+    assert [tuple(row) for row in threads] == [(1, "blog.example.org/post", 3)]
+    assert comments == [1, 1]
+    assert [tuple(row) for row in mentions] == [(1, 1, "verified")]  # the verified one stays

@@ -13,6 +13,7 @@ from commentsvc.extensions import db
 from commentsvc.links import notify_confirm_link, unsubscribe_link
 from commentsvc.models import Comment, CommentStatus
 from commentsvc.models.base import utcnow
+from commentsvc.permalinks import permalink
 from commentsvc.services.notify_addresses import is_confirmed, may_notify
 from commentsvc.services.threads import clean_title
 from workers.mail import send_mail
@@ -53,7 +54,7 @@ def notify_reply(comment_id: int) -> None:
         return
     base_url = current_app.config["PUBLIC_URL"] or "http://localhost:8000"
     unsubscribe = unsubscribe_link(base_url, parent.id)
-    page = f"{reply.thread.url}#comment-{reply.id}"
+    page = permalink(reply)
     replier = reply.author_name or (reply.account.display_name if reply.account else "Someone")
     send_mail(
         recipient,

@@ -4,33 +4,46 @@ Never a commenter's: whoever posts first could otherwise name the page in feeds,
 and the moderation queue. The page is fetched with the safe fetcher, only on one of the site's
 own origins (after redirects too); its ``og:title``, else its ``<title>``, becomes the title.
 Idempotent: a thread whose title was read (or set by an operator) is left alone.
+
+The same read asks the page which page it is: when its ``<link rel="canonical">`` names
+another page of the site (another identity), the thread moves into that page's thread
+(created if need be), the one its widget reads. The canonical page's thread is always the one
+that stays, whichever is older: it is the page's own address. Never a loop: the job runs once
+per thread (``title_checked_at``), and the thread it merges into takes its title and that mark.
 """
 
 from __future__ import annotations
 
 import logging
+from urllib.parse import urljoin
 
-from bs4 import Tag
+from bs4 import BeautifulSoup, Tag
 from flask import current_app
 
 from commentsvc.errors import InvalidInput
 from commentsvc.extensions import db
 from commentsvc.models import Thread
-from commentsvc.services.threads import MAX_TITLE_LENGTH, needs_title, set_title
-from commentsvc.urls import normalise_url, origin_of
-from workers.fetch import TITLE_READER, FetchPolicy, FetchResult, PermanentFetchError, fetch
-from workers.parse import MARKUP_TYPES, outline, soup_of
+from commentsvc.services.thread_merge import merge_threads
+from commentsvc.services.threads import (
+    MAX_TITLE_LENGTH,
+    get_or_create_thread,
+    needs_title,
+    set_title,
+)
+from commentsvc.urls import normalise_url, page_identity, site_origin
+from workers.fetch import TITLE_READER, FetchPolicy, PermanentFetchError, fetch
+from workers.parse import MARKUP_TYPES, base_url, outline, soup_of
 from workers.runtime import job
 from workers.values import clean_text
 
 log = logging.getLogger(__name__)
 
 
-def page_title(result: FetchResult) -> str | None:
+ACTOR = "canonical-link"  # the audit log's actor for moves this job makes
+
+
+def page_title(soup: BeautifulSoup) -> str | None:
     """The page's ``og:title`` or ``<title>``, as one line of plain text."""
-    if result.content_type not in MARKUP_TYPES:
-        return None
-    soup = soup_of(result.body, result.charset, result.content_type)
     og = soup.find("meta", attrs={"property": "og:title"})
     if isinstance(og, Tag) and isinstance(og.get("content"), str):
         title = clean_text(str(og["content"]), MAX_TITLE_LENGTH)
@@ -40,11 +53,46 @@ def page_title(result: FetchResult) -> str | None:
     return clean_text(found.get_text(" ") if found else None, MAX_TITLE_LENGTH)
 
 
+def canonical_url(soup: BeautifulSoup, url: str) -> str | None:
+    """The first ``<link rel="canonical">``'s address, resolved against the page's base."""
+    for link in soup.find_all("link", href=True):
+        rel = link.get("rel") or []
+        if "canonical" in [value.lower() for value in rel]:
+            return urljoin(base_url(soup, url), str(link["href"]).strip())
+    return None
+
+
 def _is_own_page(thread: Thread, url: str) -> bool:
     try:
-        return origin_of(normalise_url(url)) in thread.site.origins
+        return site_origin(thread.site.origins, normalise_url(url)) is not None
     except InvalidInput:
         return False
+
+
+def _read_page(thread: Thread) -> tuple[str | None, str | None]:
+    """The page's title and canonical address (either None when the page does not say)."""
+    if not _is_own_page(thread, thread.url):
+        return None, None
+    try:
+        result = fetch(thread.url, FetchPolicy.from_config(current_app.config, TITLE_READER))
+    except PermanentFetchError as error:
+        log.info("thread %s: no title from %s: %s", thread.id, thread.url, error)
+        return None, None
+    if not _is_own_page(thread, result.url) or result.status >= 400:
+        return None, None
+    if result.content_type not in MARKUP_TYPES:
+        return None, None
+    soup = soup_of(result.body, result.charset, result.content_type)
+    return page_title(soup), canonical_url(soup, result.url)
+
+
+def _canonical_thread(thread: Thread, canonical: str | None) -> Thread | None:
+    """The thread of the page ``canonical`` names, when it is another page of the site."""
+    if canonical is None or not _is_own_page(thread, canonical):
+        return None
+    if page_identity(canonical) == thread.identity:
+        return None
+    return get_or_create_thread(thread.site, canonical)
 
 
 @job
@@ -54,16 +102,13 @@ def fetch_thread_title(thread_id: int) -> None:
     thread = db.session.get(Thread, thread_id)
     if thread is None or not needs_title(thread):
         return
-    title = None
-    if _is_own_page(thread, thread.url):
-        try:
-            result = fetch(thread.url, FetchPolicy.from_config(current_app.config, TITLE_READER))
-        except PermanentFetchError as error:
-            log.info("thread %s: no title from %s: %s", thread_id, thread.url, error)
-        else:
-            if _is_own_page(thread, result.url) and result.status < 400:
-                title = page_title(result)
+    title, canonical = _read_page(thread)
     db.session.refresh(thread)  # an operator may have named it while the page loaded
-    if needs_title(thread):
-        set_title(thread, title)
-        db.session.commit()
+    if not needs_title(thread):
+        return
+    set_title(thread, title)
+    into = _canonical_thread(thread, canonical)
+    if into is not None:
+        log.info("thread %s: its page names %s as canonical: merged", thread_id, into.url)
+        merge_threads(thread, into, actor=ACTOR)
+    db.session.commit()

@@ -10,7 +10,7 @@ from commentsvc.api import bp, caching
 from commentsvc.errors import InvalidInput, NotFound
 from commentsvc.extensions import limiter
 from commentsvc.services import thread_view
-from commentsvc.urls import normalise_url, origin_of
+from commentsvc.urls import normalise_url, page_identity, site_origin
 
 MAX_PAGE_SIZE = 200
 MAX_COUNT_URLS = 100
@@ -27,7 +27,7 @@ def _is_unlimited_read() -> bool:
 
 
 # Pure, and every page view asks it of the same few pages (counts: of ten at a time).
-_origin = lru_cache(maxsize=4096)(origin_of)
+_site_origin = lru_cache(maxsize=4096)(site_origin)
 
 
 def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
@@ -52,11 +52,11 @@ def read_thread(site_name: str) -> Response:
     after = _int_arg("after", None, 1, 2**62)
     default_limit = current_app.config["THREAD_PAGE_SIZE"]
     limit = _int_arg("limit", default_limit, 1, MAX_PAGE_SIZE)
-    state = thread_view.thread_state(site_name, url_key)
+    state = thread_view.thread_state(site_name, page_identity(url_key))
     if state is None:
         raise NotFound(f"There is no site named {site_name!r}.")
     site = thread_view.site_view(state)
-    if _origin(url_key) not in site.origins:
+    if _site_origin(site.origins, url_key) is None:
         raise InvalidInput(f"{url!r} is not on an origin of site {site_name!r}.", field="url")
     gzip_ok = _accepts_gzip()
     etag = thread_view.page_etag(state, url_key, after, limit)
@@ -82,14 +82,15 @@ def read_counts(site_name: str) -> Response:
     if len(urls) > MAX_COUNT_URLS:
         raise InvalidInput(f"Ask for at most {MAX_COUNT_URLS} pages at once.", field="url")
     keys = {url: normalise_url(url) for url in urls}
-    states = thread_view.thread_states(site_name, set(keys.values()))
+    identities = {url: page_identity(key) for url, key in keys.items()}
+    states = thread_view.thread_states(site_name, set(identities.values()))
     if states is None:
         raise NotFound(f"There is no site named {site_name!r}.")
     site = thread_view.site_view(next(iter(states.values())))
     for url, key in keys.items():
-        if _origin(key) not in site.origins:
+        if _site_origin(site.origins, key) is None:
             raise InvalidInput(f"{url!r} is not on an origin of site {site_name!r}.", field="url")
-    response = current_app.json.response({url: states[key].count for url, key in keys.items()})
+    response = current_app.json.response({url: states[i].count for url, i in identities.items()})
     etag = caching.body_etag(response.get_data())
     headers = caching.public_read_headers(etag, vary="Origin")
     if caching.is_not_modified(etag):

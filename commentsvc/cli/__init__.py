@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from flask.cli import FlaskGroup
+from typing import Any
+
+import click
+from flask.cli import ScriptInfo
+from flask_migrate.cli import db
 
 from commentsvc.cli.demo import demo
 from commentsvc.cli.exports import export
@@ -10,6 +14,7 @@ from commentsvc.cli.imports import import_command
 from commentsvc.cli.mentions import mentions
 from commentsvc.cli.serve import serve
 from commentsvc.cli.site import site
+from commentsvc.cli.threads import threads
 from commentsvc.cli.user import user
 from commentsvc.cli.worker import worker
 
@@ -20,13 +25,33 @@ def _create_app():
     return create_app()
 
 
-main = FlaskGroup(
-    name="commentsvc",
-    help="Self-hosted comments, pingbacks and webmentions.",
-    create_app=_create_app,
-    add_default_commands=False,
-    load_dotenv=False,
-    set_debug_flag=False,
-)
-for command in (serve, worker, demo, site, user, mentions, export, import_command):
+class CommandLine(click.Group):
+    """A plain click group that gives its commands this service's app (``with_appcontext``).
+
+    Not Flask's ``FlaskGroup``: that one offers ``--env-file`` (python-dotenv, not installed),
+    ``--app`` and ``--debug``, which mean nothing here, reports Flask's version, and loads every
+    installed ``flask.commands`` plugin (Flask-Limiter's ``limiter`` group among them)."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        # One ScriptInfo per run: it keeps the app it built.
+        extra.setdefault(
+            "obj",
+            ScriptInfo(create_app=_create_app, set_debug_flag=False, load_dotenv_defaults=False),
+        )
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+
+main = click.version_option(
+    package_name="commentsvc",
+    prog_name="commentsvc",
+    message="%(prog)s %(version)s",
+    help="Show this service's name and version, then exit.",
+)(CommandLine(name="commentsvc", help="Self-hosted comments, pingbacks and webmentions."))
+for command in (serve, worker, demo, db, site, user, mentions, export, import_command, threads):
     main.add_command(command)

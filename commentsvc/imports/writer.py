@@ -44,7 +44,8 @@ from commentsvc.models import Comment, CommentStatus, Mention, Site, Thread, Ver
 from commentsvc.models.base import utcnow
 from commentsvc.services.thread_cache import forget_after_commit
 from commentsvc.services.threads import clean_title
-from commentsvc.urls import normalise_url, origin_of
+from commentsvc.urls import normalise_url, origin_of, page_identity
+from commentsvc.urls import site_origin as listed_origin
 
 BATCH_SIZE = 500
 CACHE_SIZE = 20_000
@@ -144,32 +145,35 @@ class Writer:
         except InvalidInput:
             self._skip_thread(record.key, "page URL is not an http(s) URL")
             return
-        if origin_of(url) not in self.origins:
+        origin = listed_origin(self.origins, url)
+        if origin is None:
             self._skip_thread(record.key, "page outside the site's origins")
             return
+        url = origin + url[len(origin_of(url)) :]  # the listed origin's scheme
+        identity = page_identity(url)
         known = self.ledger.lookup("thread", [record.key]).get(record.key)
         thread = db.session.get(Thread, known) if known is not None and known > 0 else None
-        if thread is not None and thread.url != url:
+        if thread is not None and thread.identity != identity:
             self._skip_thread(record.key, "its key was imported before for another page")
             return
         if thread is None and self._is_own_export() and _digits(record.key, "t"):
             # The site's own export coming back: its thread keeps its id (``t<id>``) and URL.
             own = db.session.get(Thread, int(record.key[1:]))
-            is_own = own is not None and own.site_id == self.site_id and own.url == url
+            is_own = own is not None and own.site_id == self.site_id and own.identity == identity
             thread, known = (own, own.id) if is_own else (None, None)
         if thread is not None or (known is not None and known < 0):
             _count(self.summary.already_there, "threads")
             if thread is None:  # a dry run's would-be thread, listed twice in the file
                 return
         elif self.dry_run:
-            self._would_store_thread(record.key, url)
+            self._would_store_thread(record.key, url, identity)
             return
         else:
             # Not get_or_create_thread: its savepoint commits at once on SQLite (pysqlite
             # starts no transaction before a SAVEPOINT), which --dry-run must not do.
             thread = db.session.scalar(
-                sa.select(Thread).where(Thread.site_id == self.site_id, Thread.url == url)
-            ) or Thread(site_id=self.site_id, url=url)
+                sa.select(Thread).where(Thread.site_id == self.site_id, Thread.identity == identity)
+            ) or Thread(site_id=self.site_id, url=url, identity=identity)
             db.session.add(thread)
             if thread.title is None and clean_title(record.title):
                 thread.title = clean_title(record.title)
@@ -183,10 +187,10 @@ class Writer:
     def _is_own_export(self) -> bool:
         return self.source == "json" and self.origin == self.own_origin
 
-    def _would_store_thread(self, key: str, url: str) -> None:
+    def _would_store_thread(self, key: str, url: str, identity: str) -> None:
         """A dry run's thread: counted and remembered in memory, never written."""
         thread_id = db.session.scalar(
-            sa.select(Thread.id).where(Thread.site_id == self.site_id, Thread.url == url)
+            sa.select(Thread.id).where(Thread.site_id == self.site_id, Thread.identity == identity)
         )
         if thread_id is None:
             self.would_be_threads += 1
@@ -257,7 +261,7 @@ class Writer:
         )
         urls = {thread_id: url for thread_id, url in self.threads.values()}
         for thread_id in thread_ids:
-            forget_after_commit(db.session(), self.site_name, urls[thread_id])
+            forget_after_commit(db.session(), self.site_name, page_identity(urls[thread_id]))
 
     def _stored(
         self, keys: set[str], created: dict[str, datetime] | None = None

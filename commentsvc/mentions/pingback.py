@@ -61,6 +61,7 @@ from commentsvc.models import CommentStatus, Mention, MentionKind, Site, Verific
 from commentsvc.services.mentions import BadSource, BadTarget, ForeignTarget, SameSourceAndTarget
 from commentsvc.services.sites import get_site
 from commentsvc.services.threads import find_thread, page_key
+from commentsvc.urls import page_identity
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ ALREADY_REGISTERED = 0x0030
 ACCESS_DENIED = 0x0031
 UPSTREAM_ERROR = 0x0032
 
+MAX_UNTHREADED_CLAIMS = 1000  # claims waiting for their check: few, but bound the read
 UPSTREAM_TEXT = "Upstream error: the pingback could not be handled just now; try again later."
 
 
@@ -187,5 +189,11 @@ def _get_pingbacks(site: Site, url: str) -> list[str]:
 
 
 def _has_claims(site: Site, key: str) -> bool:
-    query = sa.select(Mention.id).where(Mention.site_id == site.id, Mention.target == key)
-    return db.session.scalar(query.limit(1)) is not None
+    """Claims on the page still being checked (no thread yet), in any spelling of it."""
+    identity = page_identity(key)
+    targets = db.session.scalars(
+        sa.select(Mention.target)
+        .where(Mention.site_id == site.id, Mention.thread_id.is_(None))
+        .limit(MAX_UNTHREADED_CLAIMS)
+    )
+    return any(page_identity(target) == identity for target in targets)

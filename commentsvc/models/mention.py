@@ -14,6 +14,7 @@ from commentsvc.models.base import UTCDateTime, str_enum, utcnow
 from commentsvc.models.comment import CommentStatus
 from commentsvc.models.site import Site
 from commentsvc.models.thread import Thread
+from commentsvc.urls import page_identity
 
 
 class MentionKind(StrEnum):
@@ -52,9 +53,10 @@ class Rejection(StrEnum):
 
 
 def claim_key(target: str, source: str) -> str:
-    """What makes a mention one: its page and its source (a digest: both URLs may be 2,048
-    characters, more than PostgreSQL indexes in one row)."""
-    return hashlib.sha256(f"{target}\n{source}".encode()).hexdigest()
+    """What makes a mention one: its page (by identity, so every spelling of the page is one)
+    and its source (a digest: both URLs may be 2,048 characters, more than PostgreSQL indexes
+    in one row)."""
+    return hashlib.sha256(f"{page_identity(target)}\n{source}".encode()).hexdigest()
 
 
 def _claim_key_default(context: sa.engine.interfaces.ExecutionContext) -> str:

@@ -9,10 +9,12 @@ from commentsvc.moderate import (
     audit,
     banning,
     items,
+    moves,
     outbound,
     policies,
     queue_views,
     security,
+    threads,
     transfer,
 )
 from commentsvc.moderate.blueprint import bp
@@ -23,9 +25,11 @@ __all__ = [
     "banning",
     "bp",
     "items",
+    "moves",
     "outbound",
     "policies",
     "queue_views",
     "security",
+    "threads",
     "transfer",
 ]

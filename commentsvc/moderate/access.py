@@ -18,6 +18,7 @@ from commentsvc.extensions import db
 from commentsvc.models import Account, Comment, Mention, Site, SiteOperator, Thread
 from commentsvc.models.base import MAX_ID
 from commentsvc.moderate.blueprint import bp
+from commentsvc.services.threads import find_thread
 
 LOGIN_URL = "/auth/login/site"
 # Reachable without being an operator: the script and styles (no secrets in them).
@@ -95,6 +96,37 @@ def mention(mention_id: int) -> Mention:
     # A claim not yet verified has no thread and nothing to judge (the queue never lists it).
     if found is None or found.thread is None or not operator().operates(found.site_id):
         raise NotFound(f"There is no mention {mention_id} on your sites.")
+    return found
+
+
+def thread(thread_id: int) -> Thread:
+    found = db.session.get(Thread, thread_id) if thread_id <= MAX_ID else None
+    if found is None or not operator().operates(found.site_id):
+        raise NotFound(f"There is no page {thread_id} on your sites.")
+    return found
+
+
+MAX_URL_LENGTH = 2048
+
+
+def thread_at(site: Site, url: str | None, field: str = "to") -> Thread:
+    """The thread of page ``url`` of ``site``: what a form names as where to move or merge to.
+
+    A page of another site is refused (its origin is not this site's), and so is a page no
+    response has reached yet: moving there would make a thread the site's pages may never
+    show, which is the very mistake these forms mend."""
+    url = (url or "").strip()
+    if not url:
+        raise InvalidInput("Give the address of the page to move to.", field=field)
+    if len(url) > MAX_URL_LENGTH:
+        raise InvalidInput(f"A page address is at most {MAX_URL_LENGTH} characters.", field=field)
+    found = find_thread(site, url)  # InvalidInput for a malformed URL or a foreign origin
+    if found is None:
+        raise InvalidInput(
+            f"{url[:200]} has no thread on {site.name} yet; choose one of the site's pages "
+            "that has responses.",
+            field=field,
+        )
     return found
 
 

@@ -11,6 +11,7 @@ from commentsvc.job_names import Job
 from commentsvc.jobs import enqueue
 from commentsvc.moderate import access
 from commentsvc.moderate.blueprint import bp
+from commentsvc.moderate.threads import page_choices
 from commentsvc.services.bans import active_bans
 from commentsvc.services.moderation import (
     edit_comment,
@@ -31,7 +32,11 @@ def comment(comment_id: int) -> str:
         or ban.ip_hash == found.ip_hash
     ]
     return render_template(
-        "moderate/comment.html", comment=found, revisions=revisions(found), bans=bans
+        "moderate/comment.html",
+        comment=found,
+        revisions=revisions(found),
+        bans=bans,
+        choices=page_choices(found.thread.site, but=found.thread),
     )
 
 

@@ -30,7 +30,7 @@ from commentsvc.services.drafts import CommentDraft, Sender
 from commentsvc.services.policy import assess
 from commentsvc.services.sites import unknown_site
 from commentsvc.services.threads import get_or_create_thread, touch_thread
-from commentsvc.urls import normalise_url
+from commentsvc.urls import page_identity
 
 
 class EditWindowClosed(Forbidden):
@@ -112,7 +112,7 @@ def post_target(site_name: str, draft: CommentDraft, account: Account | None) ->
     with_parent = draft.parent_id is not None
     values = {
         "site_name": site_name,
-        "page_key": normalise_url(draft.url),
+        "page_identity": page_identity(draft.url),
         "parent_id": draft.parent_id,
         **ban_values(account=account, email=draft.author_email, ip_hash=draft.ip_hash),
     }
@@ -131,7 +131,8 @@ def _target_query(with_parent: bool, by_account: bool, by_email: bool) -> sa.Sel
     query = (
         sa.select(Site, Thread, ban.label("ban_id"))
         .outerjoin(
-            Thread, sa.and_(Thread.site_id == Site.id, Thread.url == sa.bindparam("page_key"))
+            Thread,
+            sa.and_(Thread.site_id == Site.id, Thread.identity == sa.bindparam("page_identity")),
         )
         .where(Site.name == sa.bindparam("site_name"))
         .options(sa.orm.lazyload(Thread.site))  # the site is in the row already

@@ -29,7 +29,7 @@ from commentsvc.models import (
 from commentsvc.models.base import utcnow
 from commentsvc.models.mention import Rejection, claim_key
 from commentsvc.services.threads import get_or_create_thread, page_key, touch_thread
-from commentsvc.urls import normalise_url
+from commentsvc.urls import normalise_url, page_identity
 
 MAX_REASON = 300
 
@@ -99,7 +99,7 @@ def check_claim(site: Site, source: str, target: str) -> Claim:
         key = page_key(site, target_url)
     except InvalidInput as error:
         raise ForeignTarget(error.detail, field="target") from error
-    if source_url == target_url:
+    if page_identity(source_url) == page_identity(key):
         raise SameSourceAndTarget("The source and the target are the same page.", field="source")
     return Claim(source=source_url, target=target_url, target_key=key)
 
@@ -117,7 +117,7 @@ def record_mention(site: Site, claim: Claim, kind: MentionKind, ip_hash: str | N
         mention = Mention(
             site_id=site.id,
             source=claim.source,
-            target=claim.target_key,
+            target=claim.target,  # as sent: what the source must link to
             claim_key=key,
             kind=kind,
             verification=Verification.QUEUED,

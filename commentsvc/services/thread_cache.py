@@ -148,9 +148,10 @@ _FORGET_KEY = "commentsvc.forget_states"
 ALL_PAGES = ("*", "*")
 
 
-def forget_after_commit(session: sa.orm.Session, site_name: str, url_key: str) -> None:
-    """Once ``session`` commits, this process reads the page's revisions afresh."""
-    session.info.setdefault(_FORGET_KEY, set()).add((site_name, url_key))
+def forget_after_commit(session: sa.orm.Session, site_name: str, identity: str) -> None:
+    """Once ``session`` commits, this process reads the page's revisions afresh (the page by
+    its identity, ``Thread.identity``: the key the states are remembered under)."""
+    session.info.setdefault(_FORGET_KEY, set()).add((site_name, identity))
 
 
 def _forget_committed(session: sa.orm.Session) -> None:

@@ -1,4 +1,4 @@
-"""Threads: found or created by page URL, and touched whenever what they show changes."""
+"""Threads: found or created by page identity, and touched whenever what they show changes."""
 
 from __future__ import annotations
 
@@ -12,26 +12,33 @@ from commentsvc.extensions import db
 from commentsvc.models import Comment, CommentStatus, Mention, Site, Thread, Verification
 from commentsvc.models.base import utcnow
 from commentsvc.services.thread_cache import forget_after_commit
-from commentsvc.urls import normalise_url, origin_of
+from commentsvc.urls import normalise_url, origin_of, page_identity, site_origin
 
 MAX_TITLE_LENGTH = 300
 
 
 def page_key(site: Site, url: str) -> str:
-    """The thread key of ``url``; refuses pages outside the site's origins."""
+    """The link of ``url`` as a page of ``site``: normalised, its scheme that of the listed
+    origin it belongs to (:func:`~commentsvc.urls.site_origin`); refuses other pages."""
     normal = normalise_url(url)
-    if origin_of(normal) not in site.origins:
+    origin = site_origin(site.origins, normal)
+    if origin is None:
         raise InvalidInput(
             f"{url!r} is not on an origin of site {site.name!r} "
             f"(allowed: {', '.join(site.origins)}).",
             field="url",
         )
-    return normal
+    return origin + normal[len(origin_of(normal)) :]
 
 
 def find_thread(site: Site, url: str) -> Thread | None:
+    """The thread of the page ``url`` names, in whatever spelling (None when it has none)."""
+    return _by_identity(site, page_identity(page_key(site, url)))
+
+
+def _by_identity(site: Site, identity: str) -> Thread | None:
     return db.session.scalar(
-        sa.select(Thread).where(Thread.site_id == site.id, Thread.url == page_key(site, url))
+        sa.select(Thread).where(Thread.site_id == site.id, Thread.identity == identity)
     )
 
 
@@ -39,21 +46,21 @@ def get_or_create_thread(site: Site, url: str, *, found: Thread | None = None) -
     """The thread of a page of ``site``, created on first use (tolerates a concurrent creator).
 
     ``found``: the page's thread as the caller has read it already (with the site).
-    It starts without a title: ``Job.FETCH_THREAD_TITLE`` reads the page's own once committed.
+    It starts without a title: ``Job.FETCH_THREAD_TITLE`` reads the page's own once committed
+    (and follows the page's ``<link rel=canonical>``).
     """
     key = page_key(site, url)
-    thread = found or db.session.scalar(
-        sa.select(Thread).where(Thread.site_id == site.id, Thread.url == key)
-    )
+    identity = page_identity(key)
+    thread = found or _by_identity(site, identity)
     if thread is not None:
         return thread
-    thread = Thread(site_id=site.id, url=key)
+    thread = Thread(site_id=site.id, url=key, identity=identity)
     try:
         with db.session.begin_nested():
             db.session.add(thread)
     except sa.exc.IntegrityError:
         thread = db.session.scalars(
-            sa.select(Thread).where(Thread.site_id == site.id, Thread.url == key)
+            sa.select(Thread).where(Thread.site_id == site.id, Thread.identity == identity)
         ).one()
     return thread
 
@@ -90,7 +97,7 @@ def touch_thread(thread: Thread) -> None:
     db.session.flush()
     db.session.execute(_recount(), {"thread_id": thread.id})
     db.session.expire(thread, ["revision", "visible_count"])
-    forget_after_commit(db.session(), thread.site.name, thread.url)
+    forget_after_commit(db.session(), thread.site.name, thread.identity)
 
 
 @cache

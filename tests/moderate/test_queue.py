@@ -76,7 +76,7 @@ def test_each_item_shows_page_author_ip_hash_body_and_held_reason(
 
     html = operator_client.get("/moderate/").get_data(as_text=True)
 
-    assert 'href="https://blog.example.org/post"' in html
+    assert 'href="https://blog.example.org/post#comment-' in html  # "view on page"
     assert "Rita Reader" in html and "account #" in html and ">twitter<" in html
     assert "Gus &lt;b&gt;Guest&lt;/b&gt;" in html and ">guest<" in html
     assert "ab12ab12ab12ab12ab12ab12ab12ab12" in html
