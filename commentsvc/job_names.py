@@ -18,6 +18,7 @@ class Job(StrEnum):
     NOTIFY_REPLY = "workers.notify.notify_reply"
     SEND_NOTIFY_CONFIRMATION = "workers.notify.send_notify_confirmation"
     FETCH_THREAD_TITLE = "workers.titles.fetch_thread_title"
+    FETCH_PHOTO = "workers.photos.fetch_photo"
     SEND_VERIFICATION = "workers.mail.send_verification"
     SEND_PASSWORD_RESET = "workers.mail.send_password_reset"  # noqa: S105 - a job path
     SEND_REGISTRATION_ATTEMPT = "workers.mail.send_registration_attempt"
@@ -44,6 +45,11 @@ def verify_mention_job_id(mention_id: int) -> str:
 def thread_title_job_id(thread_id: int) -> str:
     """One title fetch per thread at a time."""
     return f"thread-title-{thread_id}"
+
+
+def fetch_photo_job_id(key: str) -> str:
+    """One fetch of an author photo at a time, however many mentions name it."""
+    return f"fetch-photo-{key}"
 
 
 def send_mention_job_id(send_id: int) -> str:

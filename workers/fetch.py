@@ -52,6 +52,7 @@ VERIFIER = "pingback and webmention verification"
 SENDER = "webmention and pingback sender"
 FEED_READER = "feed and post reader for outbound mentions"
 TITLE_READER = "page title reader for comment threads"
+PHOTO_READER = "author photo reader for mentions"
 
 
 class FetchError(Exception):
@@ -167,6 +168,7 @@ def fetch(
     *,
     headers: Mapping[str, str] | None = None,
     any_type: bool = False,
+    types: frozenset[str] | None = None,
 ) -> FetchResult:
     """GET ``url`` within ``policy``; raise a :class:`FetchError` subclass on failure.
 
@@ -179,6 +181,9 @@ def fetch(
     advertises its endpoint in a ``Link`` header (W3C Webmention 3.1.2): an answer of a type
     other than :data:`ACCEPTED_TYPES` is returned with its headers and an empty body, which
     is never read.
+
+    ``types`` replaces :data:`ACCEPTED_TYPES` (an author photo is an image, never a page):
+    an answer of another type is refused like any unaccepted one.
     """
     extra = {name: value for name, value in (headers or {}).items() if value}
     if not {name.lower() for name in extra} <= CALLER_HEADERS:
@@ -188,7 +193,7 @@ def fetch(
     hops: list[str] = []
     try:
         for _ in range(MAX_REDIRECTS + 1):
-            result_or_next = _hop(url, policy, deadline, extra, any_type)
+            result_or_next = _hop(url, policy, deadline, extra, any_type, types)
             if isinstance(result_or_next, FetchResult):
                 return _with_redirects(result_or_next, hops)
             hops.append(url)
@@ -250,7 +255,12 @@ def transport_errors(deadline: Deadline, party: str = "source") -> Iterator[None
 
 
 def _hop(
-    url: str, policy: FetchPolicy, deadline: Deadline, extra: Mapping[str, str], any_type: bool
+    url: str,
+    policy: FetchPolicy,
+    deadline: Deadline,
+    extra: Mapping[str, str],
+    any_type: bool,
+    types: frozenset[str] | None,
 ):
     session = pinned_session(url, policy, deadline)
     headers = {
@@ -270,7 +280,7 @@ def _hop(
             verify=policy.ca_bundle or True,
         )
         with response:
-            return _answer(url, response, policy, deadline, any_type)
+            return _answer(url, response, policy, deadline, any_type, types)
 
 
 def _answer(
@@ -279,6 +289,7 @@ def _answer(
     policy: FetchPolicy,
     deadline: Deadline,
     any_type: bool,
+    types: frozenset[str] | None = None,
 ):
     status = response.status_code
     if status in {301, 302, 303, 307, 308}:
@@ -291,9 +302,11 @@ def _answer(
     if status >= 400 and status != 410:
         raise PermanentFetchError(f"The source answered HTTP {status}.", status=status)
     content_type, charset = _content_type(response.headers.get("Content-Type", "text/html"))
-    is_accepted = status in {304, 410} or _is_accepted(content_type)
+    is_wanted = content_type in types if types is not None else _is_accepted(content_type)
+    is_accepted = status in {304, 410} or is_wanted
     if not is_accepted and not any_type:
-        raise PermanentFetchError(f"The source is {content_type}, not an HTML or text page.")
+        wanted = "one of " + ", ".join(sorted(types)) if types else "an HTML or text page"
+        raise PermanentFetchError(f"The source is {content_type}, not {wanted}.")
     body, is_truncated = (
         read_body(response, policy.max_bytes, deadline) if is_accepted else (b"", False)
     )

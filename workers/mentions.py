@@ -9,6 +9,10 @@ mention is rejected: unreachable for a transient fetch failure, an internal erro
 other exception (logged with its traceback), so no check stays pending forever. A failed
 attempt records when the queue will try again (``next_attempt_at``, from the same schedule
 the queue uses), so the sweep leaves a check waiting out its back-off alone.
+
+A verified mention's author photo is recorded with the check and, once committed, fetched by
+its own job (``workers.photos``) when due: readers get the service's copy, never the author's
+host's.
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ import logging
 from flask import current_app
 
 from commentsvc.extensions import db
-from commentsvc.job_names import Job, thread_title_job_id
+from commentsvc.job_names import Job, fetch_photo_job_id, thread_title_job_id
 from commentsvc.jobs import enqueue, retry_schedule
-from commentsvc.models import Mention
+from commentsvc.models import Mention, Photo, Verification
 from commentsvc.models.mention import Rejection
+from commentsvc.models.photo import photo_key
 from commentsvc.services.mentions import (
     Found,
     end_check,
@@ -29,6 +34,7 @@ from commentsvc.services.mentions import (
     mark_rejected,
     mark_verified,
 )
+from commentsvc.services.photos import is_due, want_photo
 from commentsvc.services.threads import needs_title
 from workers.fetch import FetchPolicy, FetchResult, PermanentFetchError, TransientFetchError, fetch
 from workers.metrics import count_verification
@@ -71,7 +77,10 @@ def verify_mention(mention_id: int) -> str:
                 mention.rejection_reason or "linked",
             )
             count_verification(mention)
+            photo = _photo_to_fetch(mention)  # read first: an inline title job ends the session
             _ask_for_title(mention)
+            if photo is not None:
+                enqueue(Job.FETCH_PHOTO, photo, job_id=fetch_photo_job_id(photo))
         else:
             db.session.rollback()  # re-sent while checking: what was found is out of date
             log.info("mention %s: re-sent during its check; checking again", mention_id)
@@ -111,6 +120,8 @@ def _apply(mention: Mention, result: FetchResult) -> None:
             published_at=reading.published_at,
         )
         mark_verified(mention, found)
+        if found.author_photo:
+            want_photo(found.author_photo)  # fetched by its own job, served by the service
 
 
 def _ask_for_title(mention: Mention) -> None:
@@ -119,6 +130,15 @@ def _ask_for_title(mention: Mention) -> None:
     thread = mention.thread
     if thread is not None and needs_title(thread):
         enqueue(Job.FETCH_THREAD_TITLE, thread.id, job_id=thread_title_job_id(thread.id))
+
+
+def _photo_to_fetch(mention: Mention) -> str | None:
+    """The key of the verified mention's author photo if it is due for a fetch (its row was
+    committed with the check)."""
+    if mention.verification != Verification.VERIFIED or not mention.author_photo:
+        return None
+    photo = db.session.get(Photo, photo_key(mention.author_photo))
+    return photo.key if photo is not None and is_due(photo) else None
 
 
 def _failed(mention_id: int, seen_seq: int, code: Rejection, reason: str, error: Exception) -> str:

@@ -12,19 +12,25 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
 from workers.microformats import (
     Author,
+    Entry,
+    Part,
+    classes_of,
     entry_author,
     entry_for,
     entry_type,
     first_text,
+    is_entry,
+    is_part,
     parse_published,
 )
-from workers.values import clean_text, same_url
+from workers.text import plain_text
+from workers.values import clean_text, same_url, shorten
 
 LINK_ATTRIBUTES = {"a": "href", "area": "href", "img": "src", "video": "src", "audio": "src"}
 MEDIA_SOURCE_PARENTS = frozenset({"video", "audio", "picture"})
@@ -77,9 +83,8 @@ class Outline:
     base: str | None = None
     title: Tag | None = None
     is_gone: bool = False
-    has_entry: bool = False
-    has_name: bool = False  # an explicit p-name (mf2's implied name is the whole entry's text)
-    embedded: list[Tag] = field(default_factory=list)  # e-* properties
+    entries: list[Tag] = field(default_factory=list)  # h-entry (or classic hentry) roots
+    parts: list[Part] = field(default_factory=list)  # names and contents of entries, e-*
     links: list[tuple[Tag, str]] = field(default_factory=list)
 
 
@@ -120,23 +125,23 @@ def outline(soup: BeautifulSoup) -> Outline:
             found.base = str(element["href"]).strip()
         elif name == "title" and found.title is None:
             found.title = element
-        classes = element.get("class")
+        classes = classes_of(element)
         if classes:
-            classes = classes.split() if isinstance(classes, str) else classes
-            found.has_entry = found.has_entry or "h-entry" in classes
-            found.has_name = found.has_name or "p-name" in classes
-            if any(c.startswith("e-") for c in classes):
-                found.embedded.append(element)
+            if is_entry(classes):
+                found.entries.append(element)
+            if is_part(classes):
+                found.parts.append(Part(element, tuple(classes)))
     return found
 
 
 def find_link(links: list[tuple[Tag, str]], target: str, base: str) -> Tag | None:
     """The first link element whose URL, resolved against ``base``, is the target."""
-    tail = urlsplit(target).path.rstrip("/").rsplit("/", 1)[-1]
+    tail = unquote(urlsplit(target).path.rstrip("/").rsplit("/", 1)[-1])
     for element, value in links:
         # Cheap pre-check before resolving and normalising each of a page's many links: a
-        # reference that names a path must contain the target's last segment.
-        if tail and tail not in value and value[0] not in ".?#":
+        # reference that names a path must contain the target's last segment (decoded: the
+        # link may be an IRI, or spell its escapes in lower case).
+        if tail and tail not in unquote(value) and value[0] not in ".?#":
             continue
         if same_url(urljoin(base, value), target):
             return element
@@ -148,8 +153,8 @@ def excerpt_around(element: Tag) -> str | None:
     block = element
     while block.parent is not None and block.name not in BLOCKS:
         block = block.parent
-    text = _SPACE.sub(" ", block.get_text(" ")).strip()
-    anchor = _SPACE.sub(" ", element.get_text(" ")).strip() or str(element.get("alt") or "")
+    text = plain_text(block)
+    anchor = plain_text(element) or str(element.get("alt") or "")
     at = text.find(anchor) if anchor else -1
     if at < 0:
         at, anchor = 0, ""
@@ -161,6 +166,19 @@ def excerpt_around(element: Tag) -> str | None:
         end = text.rindex(" ", at + len(anchor), end)
     context = text[start:end].strip()
     return clean_text(f"[…] {context} […]", MAX_EXCERPT) if context else None
+
+
+def own_words(entry: Entry) -> str | None:
+    """What an entry says in its own words: its summary, else its content's text, shortened.
+
+    A reply's excerpt is the reply, not "[…] In reply to <the post's title> […]".
+    """
+    summary = shorten(first_text(entry.properties.get("summary")), MAX_EXCERPT)
+    if summary:
+        return summary
+    if entry.content is None:
+        return None
+    return shorten(plain_text(entry.content, limit=MAX_EXCERPT), MAX_EXCERPT)
 
 
 # ---------------------------------------------------------------- documents
@@ -176,20 +194,29 @@ def read_html(body: bytes, charset: str | None, url: str, target: str, content_t
     link = find_link(found.links, target, base)
     if link is None:
         return Reading(has_link=False)
-    excerpt = excerpt_around(link)
-    title = clean_text(found.title.get_text(" ") if found.title else None, MAX_TITLE)
-    # mf2py only where an h-entry is (and last: it changes the soup).
-    entry = entry_for(soup, found.embedded, base, target) if found.has_entry else None
-    properties = (entry or {}).get("properties", {})
-    if not title and found.has_name:
-        title = clean_text(first_text(properties.get("name")), MAX_TITLE)
+    excerpt = excerpt_around(link)  # before mf2py, which changes the soup
+    page_title = clean_text(found.title.get_text(" ") if found.title else None, MAX_TITLE)
+    entry = (
+        entry_for(soup, found.entries, found.parts, link, base, target) if found.entries else None
+    )
+    if entry is None:
+        return Reading(
+            has_link=True, title=page_title or clean_text(url, MAX_TITLE), excerpt=excerpt
+        )
+    properties = entry.properties
+    name = clean_text(first_text(properties.get("name")), MAX_TITLE) if entry.has_name else None
+    published = first_text(properties.get("published")) or first_text(properties.get("updated"))
+    kind = entry_type(properties, target, base)
+    # A reply is shown in its own words; an article that mentions the page in passing, as
+    # WordPress shows a pingback, by the words around its link.
+    words = own_words(entry) or excerpt if kind == "reply" else excerpt or own_words(entry)
     return Reading(
         has_link=True,
-        title=title or clean_text(url, MAX_TITLE),
-        excerpt=excerpt,
-        type=entry_type(entry, target, base) if entry else "mention",
-        author=entry_author(entry, base) if entry else None,
-        published_at=parse_published(first_text(properties.get("published"))),
+        title=name or page_title or clean_text(url, MAX_TITLE),
+        excerpt=words,
+        type=kind,
+        author=entry_author(properties, base),
+        published_at=parse_published(published),
     )
 
 

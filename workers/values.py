@@ -15,14 +15,36 @@ _SPACE = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+def collapse_space(text: str) -> str:
+    """Runs of whitespace (newlines, tabs, no-break spaces) as one space; ends trimmed."""
+    return _SPACE.sub(" ", text).strip()
+
+
 def clean_text(text: str | None, limit: int) -> str | None:
     """Collapse whitespace, drop control characters, cut at ``limit`` (text only, never HTML)."""
     if not text:
         return None
-    text = _SPACE.sub(" ", _CONTROL.sub("", text)).strip()
+    text = collapse_space(_CONTROL.sub("", text))
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text or None
+
+
+def shorten(text: str | None, limit: int) -> str | None:
+    """Like :func:`clean_text`, but a cut ends on a word boundary: a reader's excerpt should
+    not stop mid-word. Text without spaces where the cut falls (Chinese, Japanese, a long URL)
+    is cut at ``limit`` characters."""
+    if not text:
+        return None
+    whole = collapse_space(_CONTROL.sub("", text))
+    if len(whole) <= limit:
+        return whole or None
+    kept = whole[: limit - 1]
+    if whole[limit - 1] != " ":  # the cut falls inside a word
+        space = kept.rfind(" ")
+        if space > limit // 2:
+            kept = kept[:space]
+    return kept.rstrip(" ,;:-\u2013\u2014") + "…"  # and en and em dashes
 
 
 def same_url(candidate: str, target: str) -> bool:

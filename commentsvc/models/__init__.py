@@ -14,6 +14,7 @@ from commentsvc.models.outbound import (
     SendReason,
     SendState,
 )
+from commentsvc.models.photo import Photo
 from commentsvc.models.site import MentionsDisplay, ModerationMode, Site
 from commentsvc.models.thread import Thread
 from commentsvc.models.transfer import ImportState, ImportUpload
@@ -38,6 +39,7 @@ __all__ = [
     "OutboundHostStop",
     "OutboundPost",
     "OutboundSend",
+    "Photo",
     "SendProtocol",
     "SendReason",
     "SendState",

@@ -17,9 +17,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from commentsvc.avatars import avatar_url
 from commentsvc.extensions import db
 from commentsvc.models import Comment, CommentStatus, Mention, Site, Thread, Verification
+from commentsvc.photos import photo_url
 from commentsvc.providers import enabled_providers
+from commentsvc.services.photos import stored_versions
 from commentsvc.services.thread_cache import (
     RenderedPage,
     SiteView,
@@ -40,25 +43,26 @@ def isoformat(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def thread_state(site_name: str, url_key: str) -> ThreadState | None:
-    """The site's and the page's revisions: remembered briefly, else one query."""
+def thread_state(site_name: str, identity: str) -> ThreadState | None:
+    """The site's and the page's revisions (the page by its identity): remembered briefly,
+    else one query."""
     caches = cache()
-    key = (site_name, url_key)
+    key = (site_name, identity)
     if caches.state_seconds > 0:
         remembered = caches.states.get(key)
         if remembered is not None and remembered[0] > time.monotonic():
             return remembered[1]
-    state = _query_state(site_name, url_key)
+    state = _query_state(site_name, identity)
     if caches.state_seconds > 0:
         caches.states.put(key, (time.monotonic() + caches.state_seconds, state))
     return state
 
 
-def _query_state(site_name: str, url_key: str) -> ThreadState | None:
+def _query_state(site_name: str, identity: str) -> ThreadState | None:
     row = db.session.execute(
         sa.select(Site.id, Site.revision, Thread.id, Thread.revision, Thread.visible_count)
         .select_from(Site)
-        .outerjoin(Thread, sa.and_(Thread.site_id == Site.id, Thread.url == url_key))
+        .outerjoin(Thread, sa.and_(Thread.site_id == Site.id, Thread.identity == identity))
         .where(Site.name == site_name)
     ).first()
     if row is None:
@@ -67,8 +71,8 @@ def _query_state(site_name: str, url_key: str) -> ThreadState | None:
 
 
 def thread_states(site_name: str, url_keys: set[str]) -> dict[str, ThreadState] | None:
-    """The states of many pages of one site (``/counts``): remembered ones, and one query for
-    the others. None when there is no such site."""
+    """The states of many pages of one site (``/counts``), by identity: remembered ones, and
+    one query for the others. None when there is no such site."""
     caches = cache()
     now = time.monotonic()
     found: dict[str, ThreadState] = {}
@@ -85,11 +89,11 @@ def thread_states(site_name: str, url_keys: set[str]) -> dict[str, ThreadState] 
     if site is None:
         return None
     rows = db.session.execute(
-        sa.select(Thread.url, Thread.id, Thread.revision, Thread.visible_count).where(
-            Thread.site_id == site.id, Thread.url.in_(missing)
+        sa.select(Thread.identity, Thread.id, Thread.revision, Thread.visible_count).where(
+            Thread.site_id == site.id, Thread.identity.in_(missing)
         )
     )
-    threads = {row.url: row for row in rows}
+    threads = {row.identity: row for row in rows}
     for key in missing:
         row = threads.get(key)
         state = (
@@ -194,6 +198,21 @@ def _comment_tree(thread_id: int) -> list[dict[str, Any]]:
     return _prune_deleted(roots)
 
 
+def mention_author(mention: Mention, photos: dict[str, tuple[str, str]]) -> dict[str, Any] | None:
+    """A mention's author as readers get it: the photo is always one the service serves (the
+    copy the photo job stored, else the author's identicon), never the author's host's, which
+    would learn who reads the page."""
+    if not (mention.author_name or mention.author_url):
+        return None
+    stored = photos.get(mention.author_photo) if mention.author_photo else None
+    seed = f"mention:{mention.author_url or mention.author_name}"
+    return {
+        "name": mention.author_name,
+        "url": mention.author_url,
+        "photo": photo_url(*stored) if stored else avatar_url(seed),
+    }
+
+
 def _mention_list(thread_id: int) -> list[dict[str, Any]]:
     mentions = db.session.scalars(
         sa.select(Mention)
@@ -203,7 +222,8 @@ def _mention_list(thread_id: int) -> list[dict[str, Any]]:
             Mention.status == CommentStatus.VISIBLE,
         )
         .order_by(Mention.created_at, Mention.id)
-    )
+    ).all()
+    photos = stored_versions({m.author_photo for m in mentions if m.author_photo})
     return [
         {
             "id": mention.id,
@@ -212,15 +232,7 @@ def _mention_list(thread_id: int) -> list[dict[str, Any]]:
             "source": mention.source,
             "title": mention.title,
             "excerpt": mention.excerpt,
-            "author": (
-                {
-                    "name": mention.author_name,
-                    "url": mention.author_url,
-                    "photo": mention.author_photo,
-                }
-                if mention.author_name or mention.author_url
-                else None
-            ),
+            "author": mention_author(mention, photos),
             "created": isoformat(mention.published_at or mention.created_at),
         }
         for mention in mentions
