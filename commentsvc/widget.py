@@ -4,7 +4,9 @@
 inlined) so that a page needs a single request before the thread's: the sources stay
 readable with no build step, and this module minifies them (rjsmin, rcssmin) when first
 asked and again whenever a source file changes. Every file is served with a strong ETag,
-revalidating cache headers and a gzipped variant for clients that accept it.
+revalidating cache headers and a gzipped variant for clients that accept it. ``/count.js``
+carries the count wording of every catalogue, so an index page words its counts in its own
+language without a second request.
 """
 
 from __future__ import annotations
@@ -88,8 +90,27 @@ def build_widget() -> bytes:
     return rjsmin.jsmin(source).encode()
 
 
+COUNT_KEYS = ("count", "countNone")
+
+
+def count_wording() -> dict[str, dict[str, object]]:
+    """``{language: {"count": {...plural forms}, "countNone": "..."}}`` for every catalogue that
+    words counts (count.js falls back to English for one that doesn't yet)."""
+    wording = {}
+    for language in languages():
+        catalogue = _catalogue(language)
+        if all(key in catalogue for key in COUNT_KEYS):
+            wording[language] = {key: catalogue[key] for key in COUNT_KEYS}
+    return wording
+
+
 def build_counter() -> bytes:
-    return rjsmin.jsmin((assets.embed_dir() / "count.js").read_text("utf-8")).encode()
+    """count.js with the count wording of every catalogue inlined, minified."""
+    source = (assets.embed_dir() / "count.js").read_text("utf-8")
+    placeholder = "/*COUNTS*/ {}"
+    if placeholder not in source:
+        raise RuntimeError(f"count.js lost its {placeholder} placeholder")
+    return rjsmin.jsmin(source.replace(placeholder, _compact(count_wording()), 1)).encode()
 
 
 def build_catalogue(language: str) -> bytes:
@@ -98,7 +119,7 @@ def build_catalogue(language: str) -> bytes:
 
 _BUILDERS = {
     "embed.js": (build_widget, JAVASCRIPT, ("embed.js", "embed.css", "i18n")),
-    "count.js": (build_counter, JAVASCRIPT, ("count.js",)),
+    "count.js": (build_counter, JAVASCRIPT, ("count.js", "i18n")),
 }
 _built: dict[str, tuple[tuple[float, ...], Asset]] = {}
 _lock = threading.Lock()

@@ -1,10 +1,30 @@
 /* commentsvc counts: fills every [data-comments-count="PAGE-URL"] with that page's number of
- * responses, from one request (one per 100 pages, the API's limit).
+ * responses, worded in the page's language ("5 comments", "No comments"), from one request
+ * (one per 100 pages, the API's limit).
  * <script src="SERVICE/count.js" data-site="NAME" async></script>
- * Numbers only, written with textContent: the page around them says "comments". On an error
- * the elements keep whatever the page put in them. */
+ * The service inlines the count wording of every catalogue below (commentsvc/widget.py). An
+ * element with data-comments-count-format="number" gets the bare number; data-text-count-one,
+ * -other and data-text-count-none on the script tag choose other words. Written with
+ * textContent; on an error the elements keep whatever the page put in them. */
 (() => {
+  const WORDS = /*COUNTS*/ {};
   const me = document.currentScript;
+  const opts = me.dataset;
+  let lang = opts.lang || document.documentElement.lang || "en";
+  try {
+    lang = Intl.getCanonicalLocales(lang)[0];
+  } catch (e) {
+    lang = "en";
+  }
+  const words = WORDS[lang.split("-")[0].toLowerCase()] || ((lang = "en"), WORDS.en);
+  const plural = new Intl.PluralRules(lang);
+  const word = (el, n) => {
+    if (el.dataset.commentsCountFormat === "number") return String(n);
+    if (!n) return opts.textCountNone || words.countNone;
+    const form = plural.select(n);
+    const key = "textCount" + form[0].toUpperCase() + form.slice(1);
+    return (opts[key] || words.count[form] || words.count.other).replace("{n}", n);
+  };
   const run = () => {
     const found = {};
     for (const el of document.querySelectorAll("[data-comments-count]")) {
@@ -17,13 +37,11 @@
         .slice(i, i + 100)
         .map((url) => "url=" + encodeURIComponent(url))
         .join("&");
-      fetch(
-        new URL("api/sites/" + encodeURIComponent(me.dataset.site) + "/counts?" + query, me.src),
-      )
+      fetch(new URL("api/sites/" + encodeURIComponent(opts.site) + "/counts?" + query, me.src))
         .then((res) => (res.ok ? res.json() : {}))
         .then((counts) => {
           for (const url in counts)
-            for (const el of found[url] || []) el.textContent = String(counts[url]);
+            for (const el of found[url] || []) el.textContent = word(el, counts[url]);
         })
         .catch(() => {});
     }

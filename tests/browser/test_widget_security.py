@@ -127,6 +127,8 @@ def test_widget_strips_hostile_html_even_if_the_server_sent_it(page, demo: Demo)
     ]
     assert body.locator("a").nth(1).get_attribute("target") is None
     assert shadow(page, ".cs-n").text_content() == "<b>Mallory</b>"
-    assert shadow(page, ".cs-list .cs-h a, .cs-list img").count() == 0
+    assert shadow(page, ".cs-list .cs-h a:not(.cs-pl), .cs-list img").count() == 0
+    permalink = shadow(page, "#comment-1 .cs-pl").get_attribute("href")
+    assert permalink == demo.page() + "#comment-1"  # the one link: to this very page
     assert shadow(page, ".cs-mn").text_content().count("<img src=x onerror=alert(1)>") == 1
     assert_inert(page, dialogs)

@@ -119,5 +119,5 @@ def test_a_token_that_cannot_be_renewed_is_forgotten_and_nothing_is_posted(
     shadow(page, "input[name=name]").wait_for()
     assert shadow(page, "form.cs-form textarea").input_value() == "Kept across the redraw"
     shadow(page, ".cs-err", has_text="Your sign-in has expired").wait_for()
-    assert shadow(page, ".cs-count").inner_text() == "0 responses"
+    assert shadow(page, ".cs-count").inner_text() == "No responses yet"
     assert page.evaluate(f"localStorage.getItem('commentsvc:token:{demo.service}:demo')") is None

@@ -63,7 +63,8 @@ def test_reader_sees_an_imported_wordpress_thread_as_the_old_blog_showed_it(
     page.goto(demo.page())
 
     shadow(page, ".cs-ms .cs-mn").get_by_role("link", name="Cleo's notes").wait_for()
-    assert shadow(page, ".cs-count").inner_text() == "4 responses"  # 3 comments, 1 pingback
+    heading = shadow(page, ".cs-count").inner_text()
+    assert heading == "4 responses to “Hello world”"  # 3 comments, 1 pingback
     top = shadow(page, ".cs-list > .cs-c")
     assert top.count() == 1  # the held comment stays held
     first = top.first

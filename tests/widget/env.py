@@ -7,8 +7,10 @@ covered by tests/api.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +80,7 @@ def add_mention(demo: Demo, path: str = POST, **fields: Any) -> None:
         "title": "A reply from another blog",
         "excerpt": "I wrote about this post on my own site.",
         "author_name": "Cleo",
+        "type": MentionType.REPLY,
         **fields,
     }
     db.session.add(
@@ -86,7 +89,6 @@ def add_mention(demo: Demo, path: str = POST, **fields: Any) -> None:
             site_id=thread.site_id,
             target=demo.page(path),
             kind=MentionKind.WEBMENTION,
-            type=MentionType.REPLY,
             verification=Verification.VERIFIED,
             status="visible",
             is_check_pending=False,
@@ -95,6 +97,75 @@ def add_mention(demo: Demo, path: str = POST, **fields: Any) -> None:
     )
     db.session.flush()
     touch_thread(thread)
+    db.session.commit()
+
+
+def add_comments(
+    demo: Demo,
+    count: int,
+    parent_id: int | None = None,
+    is_chain: bool = False,
+    path: str = POST,
+) -> list[int]:
+    """``count`` visible comments written straight to the database (a long thread in a second):
+    top-level ones, replies to ``parent_id``, or with ``is_chain`` each a reply to the one
+    before. Returns their ids in order."""
+    from commentsvc.markup import render_markdown
+    from commentsvc.models import Comment, CommentStatus
+    from commentsvc.models.base import utcnow
+    from commentsvc.services.sites import get_site
+    from commentsvc.services.threads import get_or_create_thread, touch_thread
+
+    thread = get_or_create_thread(get_site(DEMO_SITE), demo.page(path))
+    depth = db.session.get(Comment, parent_id).depth + 1 if parent_id else 0
+    start = utcnow() - timedelta(hours=1)
+    ids: list[int] = []
+    for number in range(count):
+        body = f"Comment number {number + 1}" + (f" at depth {depth}" if parent_id else "")
+        comment = Comment(
+            thread_id=thread.id,
+            parent_id=parent_id,
+            depth=depth,
+            author_name=("Ann", "Bob", "Cleo", "Dee")[number % 4],
+            body_markdown=body,
+            body_html=render_markdown(body),
+            status=CommentStatus.VISIBLE,
+            ip_hash="test",
+            created_at=start + timedelta(seconds=number),
+        )
+        db.session.add(comment)
+        db.session.flush()
+        ids.append(comment.id)
+        if is_chain:
+            parent_id, depth = comment.id, depth + 1
+    touch_thread(thread)
+    db.session.commit()
+    return ids
+
+
+def store_photo(url: str, colour: str) -> None:
+    """An author photo as the photo job leaves it (fetched, resized, stored as WebP); store it
+    before adding the mentions that name it, so the thread shows the served copy."""
+    from PIL import Image, ImageDraw
+
+    from commentsvc.services import photos
+
+    image = Image.new("RGB", (96, 96), colour)
+    ImageDraw.Draw(image).ellipse((28, 16, 68, 56), fill="#f3d9c4")  # a head on shoulders
+    ImageDraw.Draw(image).ellipse((14, 60, 82, 128), fill="#f3d9c4")
+    buffer = io.BytesIO()
+    image.save(buffer, "WEBP")
+    photos.store_photo(photos.want_photo(url), buffer.getvalue(), "image/webp")
+    db.session.commit()
+
+
+def set_title(demo: Demo, title: str, path: str = POST) -> None:
+    """The page title the title job would read, set as an operator would."""
+    from commentsvc.services import threads
+    from commentsvc.services.sites import get_site
+
+    thread = threads.get_or_create_thread(get_site(DEMO_SITE), demo.page(path))
+    threads.set_title(thread, title)
     db.session.commit()
 
 

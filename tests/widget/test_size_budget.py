@@ -7,7 +7,7 @@ import gzip
 from commentsvc import widget
 
 WIDGET_BUDGET = 12 * 1024  # embed.js with its CSS and default (English) catalogue
-COUNTER_BUDGET = 1024  # count.js
+COUNTER_BUDGET = 1536  # count.js, with the count wording of every catalogue
 
 
 def gzipped_size(body: bytes) -> int:
@@ -22,7 +22,7 @@ def test_widget_javascript_and_css_fit_in_12_kb_gzipped(client) -> None:
     assert len(served.data) == size
 
 
-def test_count_script_fits_in_1_kb_gzipped(client) -> None:
+def test_count_script_fits_in_1_5_kb_gzipped(client) -> None:
     size = gzipped_size(widget.build_counter())
     assert size <= COUNTER_BUDGET, f"count.js is {size} bytes gzipped (budget {COUNTER_BUDGET})"
     served = client.get("/count.js", headers={"Accept-Encoding": "gzip"})
