@@ -29,10 +29,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from commentsvc.avatars import bp as avatars_bp
     from commentsvc.feeds import bp as feeds_bp
     from commentsvc.health import bp as health_bp
+    from commentsvc.home import bp as home_bp
     from commentsvc.mentions import bp as mentions_bp
     from commentsvc.metrics_views import bp as metrics_bp
     from commentsvc.moderate import bp as moderate_bp
     from commentsvc.notifications import bp as notify_bp
+    from commentsvc.photos import bp as photos_bp
     from commentsvc.widget import bp as widget_bp
 
     instance = (overrides or {}).get("INSTANCE_PATH") or config.instance_path()
@@ -62,6 +64,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         health_bp,
         feeds_bp,
         avatars_bp,
+        photos_bp,
         metrics_bp,  # a bearer token or the network authorises it, never a cookie
     ):
         extensions.csrf.exempt(blueprint)  # no cookies authorise these: CORS and tokens do
@@ -71,6 +74,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth_api_bp)
     app.register_blueprint(moderate_bp)
     app.register_blueprint(notify_bp)
+    app.register_blueprint(home_bp)
     cors.init_app(app)
     errors.register_error_handlers(app)
     return app

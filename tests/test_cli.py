@@ -68,6 +68,25 @@ def test_commands_explain_bad_input(tmp_path: Path) -> None:
     assert unknown.returncode != 0 and "no site named" in unknown.stderr
 
 
+def test_version_names_this_service_and_help_offers_only_its_own_options(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    shown = run(["--version"], tmp_path)
+    assert shown.returncode == 0 and shown.stdout.strip() == f"commentsvc {version('commentsvc')}"
+    assert "Flask" not in shown.stdout
+    usage = run(["--help"], tmp_path).stdout
+    assert "--env-file" not in usage and "--app" not in usage and "--debug" not in usage
+    commands = usage.split("Commands:")[1].split()
+    assert "limiter" not in commands and {"db", "demo", "serve", "site", "user"} <= set(commands)
+
+
+def test_user_add_without_a_password_on_stdin_says_none_was_given(tmp_path: Path) -> None:
+    for stdin in ("", "\n"):
+        result = run(["user", "add", "c@example.org", "--name", "C"], tmp_path, stdin=stdin)
+        assert result.returncode != 0 and "no password was given" in result.stderr
+        assert "at least" not in result.stderr
+
+
 def test_db_upgrade_brings_a_new_database_to_head(tmp_path: Path) -> None:
     result = run(["db", "upgrade"], tmp_path)
     assert result.returncode == 0 and (tmp_path / "instance" / "commentsvc.sqlite3").exists()

@@ -14,10 +14,19 @@ pages.install(bp)
 # The views attach themselves to ``bp``.
 from commentsvc.auth import (  # noqa: E402
     account_views,
+    awaiting,
     oauth_views,
     session_views,
     site_views,
     unsubscribe,
 )
 
-__all__ = ["account_views", "bp", "oauth_views", "session_views", "site_views", "unsubscribe"]
+__all__ = [
+    "account_views",
+    "awaiting",
+    "bp",
+    "oauth_views",
+    "session_views",
+    "site_views",
+    "unsubscribe",
+]

@@ -24,7 +24,7 @@ def _secure_headers(response: Response) -> Response:
     nonce = csp_nonce()
     response.headers["Content-Security-Policy"] = (
         f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
-        "img-src 'self' https: data:; form-action 'self'; base-uri 'none'; "
+        "img-src 'self' https: data:; connect-src 'self'; form-action 'self'; base-uri 'none'; "
         "frame-ancestors 'none'"
     )
     response.headers["Cache-Control"] = "no-store"

@@ -15,6 +15,7 @@ from flask import render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from commentsvc.auth import bp
+from commentsvc.auth.awaiting import await_confirmation, awaiting_context
 from commentsvc.auth.flow import ask_to_continue, finish, flow_from_request, sign_in_session
 from commentsvc.auth.forms import ForgotForm, RegisterForm, ResetForm, SignInForm
 from commentsvc.auth.mailing import queue_mail
@@ -69,6 +70,7 @@ def login_site() -> BaseResponse | tuple[str, int]:
         return ask_to_continue(signed_in, flow)
     form = SignInForm()
     error = None
+    awaiting: dict[str, object] = {}
     if form.validate_on_submit():
         try:
             account = authenticate(form.email.data, form.password.data, _address_key())
@@ -78,6 +80,8 @@ def login_site() -> BaseResponse | tuple[str, int]:
             error = unverified.detail
             db.session.commit()
             queue_mail("verification", unverified.account)
+            await_confirmation(flow, unverified.account.email, unverified.account)
+            awaiting = awaiting_context()
         else:
             db.session.commit()
             return finish(account, flow)
@@ -93,6 +97,7 @@ def login_site() -> BaseResponse | tuple[str, int]:
         providers=providers,
         next=flow.next,
         origin=flow.origin,
+        **awaiting,
     )
     return page, (401 if error else 200)
 
@@ -100,9 +105,12 @@ def login_site() -> BaseResponse | tuple[str, int]:
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(MAIL_LIMIT, methods=["POST"])
 def register() -> tuple[str, int]:
+    """A new account; the window then waits for its address to be confirmed and signs in."""
+    flow = flow_from_request(SITE_PROVIDER)
     form = RegisterForm()
     if form.validate_on_submit():
         existing = find_account_by_email(form.email.data)
+        account = None
         if existing is not None:
             hash_password(form.password.data)  # the same work as a new account: no timing tell
             queue_mail("registration_attempt", existing)
@@ -110,11 +118,15 @@ def register() -> tuple[str, int]:
             account = create_account(form.email.data, form.name.data, form.password.data)
             db.session.commit()
             queue_mail("verification", account)
-        return _notice(
-            "Check your email",
-            "We sent a message to the address you gave. Follow its link to confirm the "
-            "address, then sign in.",
+        await_confirmation(flow, form.email.data, account)
+        page = render_template(
+            "auth/awaiting.html",
+            title="Check your email",
+            message="We sent a message to the address you gave. Follow its link to confirm "
+            "the address.",
+            **awaiting_context(),
         )
+        return page, 200
     status = 400 if request.method == "POST" else 200
     page = render_template("auth/register.html", form=form, query=request.query_string.decode())
     return page, status
@@ -122,11 +134,12 @@ def register() -> tuple[str, int]:
 
 @bp.get("/verify/<token>")
 def verify_email(token: str) -> tuple[str, int]:
-    """Confirms the address only: the link stays valid for days, so it must not sign anyone in."""
+    """Confirms the address only: the link stays valid for days, so it must not sign anyone in.
+    A window of the reader's waiting for it (:mod:`commentsvc.auth.awaiting`) signs in."""
     account, email = account_from_verify_token(token)
     mark_email_verified(account, email)
     db.session.commit()
-    return _notice("Address confirmed", "Your email address is confirmed; you can sign in now.")
+    return render_template("auth/confirmed.html"), 200
 
 
 @bp.route("/forgot", methods=["GET", "POST"])

@@ -3,25 +3,47 @@
 The blog runs on its own port, hence its own origin, so the demo crosses origins the way a
 real site and its comment service do (CORS, the widget's isolation, sign-in pop-ups). Both
 run on werkzeug servers in this one process, on threads; Ctrl-C stops them.
+
+Every sign-in the service has is on offer: Twitter/X and Facebook through stand-in providers
+(:mod:`commentsvc.demo_provider`) mounted beside the service under ``/demo-provider/`` in this
+process only, and accounts on the service. An operator account is (re)created with a fresh
+password on every start, so the moderation queue is one sign-in away.
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask, Response, abort, render_template, request, send_from_directory
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from commentsvc import assets
 from commentsvc.errors import NotFound
 from commentsvc.extensions import db
 from commentsvc.models import Site
+from commentsvc.services.accounts import (
+    create_account,
+    find_account_by_email,
+    grant_operator,
+    set_password,
+)
 from commentsvc.services.sites import create_site, get_site, update_site
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+    from commentsvc.demo_provider import Provider
 
 DEMO_SITE = "demo"
 HOST = "127.0.0.1"  # loopback only: the demo has no secrets worth exposing, but no limits either
+OPERATOR_EMAIL = "operator@example.org"
+PROVIDER_PREFIX = "/demo-provider"  # the stand-ins' mount point on the service's port
+STAND_INS = ("twitter", "facebook")
 
 
 @dataclass(frozen=True)
@@ -105,7 +127,42 @@ def ensure_demo_site(origins: list[str]) -> Site:
     return site
 
 
-def _server(port: int, app: Flask, what: str) -> BaseWSGIServer:
+def ensure_demo_operator(site: Site) -> str:
+    """The demo's operator of ``site``, created or given a new random password; returns it.
+
+    A fresh password per start: nothing fixed to guess, and the console shows the current one."""
+    password = secrets.token_urlsafe(12)
+    account = find_account_by_email(OPERATOR_EMAIL)
+    if account is None:
+        create_account(
+            OPERATOR_EMAIL,
+            "Demo operator",
+            password,
+            operator_of=[site.name],
+            is_email_verified=True,
+        )
+        return password
+    set_password(account, password)
+    account.is_email_verified = True
+    if all(role.site_id != site.id for role in account.operator_roles):
+        grant_operator(account, site.name)
+    return password
+
+
+def stand_in_providers(service_url: str) -> tuple[dict[str, Provider], dict[str, str]]:
+    """The stand-in providers by mount path, and the settings that point the service at them."""
+    from commentsvc.demo_provider import Provider  # Authlib's server: a large import
+
+    mounts, settings = {}, {}
+    for kind in STAND_INS:
+        provider = Provider(kind)
+        path = f"{PROVIDER_PREFIX}/{kind}"
+        settings.update(provider.config(service_url + path))
+        mounts[path] = provider
+    return mounts, settings
+
+
+def _server(port: int, app: WSGIApplication, what: str) -> BaseWSGIServer:
     try:
         return make_server(HOST, port, app, threaded=True)
     except OSError as error:
@@ -128,31 +185,45 @@ def demo(port: int, blog_port: int | None) -> None:
     configure_logging()
     blog_port = blog_port or port + 1
     service_url = f"http://{HOST}:{port}"
-    # The embedded default whatever the environment says: SQLite, in-process jobs, no Redis.
-    # Everything listens on loopback, and so do the pages that send the demo pingbacks: the
-    # fetcher may reach loopback here (it never may by default).
+    blog_url = f"http://{HOST}:{blog_port}"
+    providers, provider_settings = stand_in_providers(service_url)
+    # The embedded default whatever the environment says: SQLite, in-process jobs, no Redis,
+    # no SMTP (mail goes to the instance's outbox folder), the stand-in providers. Everything
+    # listens on loopback, and so do the pages that send the demo pingbacks: the fetcher may
+    # reach loopback here (it never may by default).
     app = create_app(
         {
             "DATABASE_URL": None,
             "REDIS_URL": None,
+            "SMTP_URL": None,
             "PUBLIC_URL": service_url,
+            "DEMO_BLOG_URL": blog_url + "/",
             "FETCH_ALLOW_NETWORKS": ["127.0.0.0/8", "::1/128"],
+            **provider_settings,
         }
     )
     with app.app_context():
         upgrade_embedded_database()
-        ensure_demo_site(blog_origins(blog_port))
+        site = ensure_demo_site(blog_origins(blog_port))
+        password = ensure_demo_operator(site)
         db.session.commit()
     blog = blog_app(service_url, is_strict_csp=True)
-    servers = [_server(port, app, "service"), _server(blog_port, blog, "blog")]
+    service = DispatcherMiddleware(app, {path: p.app for path, p in providers.items()})
+    servers = [_server(port, service, "service"), _server(blog_port, blog, "blog")]
     threads = [threading.Thread(target=server.serve_forever, daemon=True) for server in servers]
     for thread in threads:
         thread.start()
     start_in_process_sweeper(app)
     click.echo(
         f"\ncommentsvc demo is running (Ctrl-C stops it)\n"
-        f"  open the sample blog:  http://{HOST}:{blog_port}/\n"
-        f"  comment service:       {service_url}/   (data in {app.instance_path})\n",
+        f"  open the sample blog:  {blog_url}/\n"
+        f"  comment service:       {service_url}/   (data in {app.instance_path})\n"
+        f"  moderation queue:      {service_url}/moderate/\n"
+        f"    sign in as {OPERATOR_EMAIL} with password {password}   (new on every start)\n"
+        f"  sign-in on the blog:   Twitter/X and Facebook are local stand-ins (sample users),\n"
+        f"                         Email accounts are real accounts on this demo service\n"
+        f"  mail is not sent: each message (address confirmations, password resets, reply\n"
+        f"  notifications) is written as a .eml file to {app.instance_path}/outbox/\n",
     )
     try:
         threading.Event().wait()

@@ -31,6 +31,11 @@ def add(email: str, name: str, operator_of: tuple[str, ...]) -> None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.ClickException(
+            "no password was given: write it as one line on standard input "
+            "(or run the command on a terminal to be asked for it)"
+        )
     try:
         account = create_account(
             email, name, password, operator_of=operator_of, is_email_verified=True

@@ -18,7 +18,7 @@ import requests
 from aiosmtpd.controller import Controller
 from flask.testing import FlaskClient
 
-from tests.auth.provider import Provider
+from commentsvc.demo_provider import Provider
 from tests.conftest import LiveServer, base_config, free_port
 
 SITE_ORIGIN = "https://blog.example.org"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -106,10 +108,11 @@ def test_demo_serves_a_blog_where_a_guest_comment_appears(
     comment.wait_for()
     assert comment.get_by_text("awaiting moderation").count() == 0
     page.goto(demo.blog + "/")
-    expect(page.locator("[data-comments-count]").first).to_have_text("1")  # no eval: strict CSP
+    count = page.locator("[data-comments-count]").first
+    expect(count).to_have_text("1 comment")  # no eval: strict CSP
     localhost = demo.blog.replace("127.0.0.1", "localhost")  # the demo site has both origins
     page.goto(localhost + "/posts/self-hosting/")
-    shadow(page, ".cs-count", has_text="0 responses").wait_for()
+    shadow(page, ".cs-count", has_text="No responses yet").wait_for()
     assert page.console_errors == []
     assert (tmp_path / "instance" / "commentsvc.sqlite3").exists()
     demo.process.send_signal(signal.SIGINT)
@@ -145,3 +148,77 @@ def test_a_pingback_sent_to_the_demo_shows_in_its_thread(running_demo: Running, 
     assert [(m["kind"], m["source"], m["title"]) for m in mentions] == [
         ("pingback", source, "A post that links")
     ]
+
+
+def test_demo_offers_every_sign_in_and_the_twitter_stand_in_signs_in(
+    running_demo: Running, page, artifacts_dir
+) -> None:
+    demo = running_demo
+    page.goto(demo.blog + "/posts/hello-world/")
+    for name in ("Twitter / X", "Facebook", "Email"):
+        shadow(page, "button", has_text=f"Sign in with {name}").wait_for()
+    with page.expect_popup() as opened:
+        shadow(page, "button", has_text="Sign in with Twitter / X").click()
+    popup = opened.value
+    expect(popup.get_by_role("note")).to_contain_text(
+        "Demo stand-in for Twitter/X — not the real service"
+    )
+    assert popup.url.startswith(f"{demo.service}/demo-provider/twitter/authorize?")
+    popup.screenshot(path=artifacts_dir / "demo-stand-in-twitter-consent.png")
+    popup.get_by_role("combobox").select_option("bob")
+    with popup.expect_event("close", timeout=10_000):
+        popup.get_by_role("button", name="Allow").click()
+    shadow(page, ".cs-who", has_text="Signed in as Bob Example.").wait_for()
+    assert page.console_errors == []
+
+
+def test_demo_prints_the_operator_who_signs_in_to_the_queue_from_the_landing_page(
+    running_demo: Running, page
+) -> None:
+    demo = running_demo
+    credentials = demo.wait_for_line("sign in as")
+    email, password = re.search(r"sign in as (\S+) with password (\S+)", credentials).groups()
+    outbox = demo.wait_for_line("written as a .eml file to")
+    assert outbox.strip().endswith("/instance/outbox/")
+    page.goto(demo.service + "/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("commentsvc")
+    assert page.get_by_role("link", name="The sample blog", exact=True).get_attribute("href") == (
+        demo.blog + "/"
+    )
+    page.get_by_role("link", name="The moderation queue").click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{demo.service}/moderate/**")
+    assert page.get_by_text("Demo operator").count() >= 1
+
+
+def test_email_registration_finishes_in_the_waiting_popup_once_confirmed_in_another_tab(
+    running_demo: Running, page, tmp_path
+) -> None:
+    demo = running_demo
+    page.goto(demo.blog + "/posts/self-hosting/")
+    with page.expect_popup() as opened:
+        shadow(page, "button", has_text="Sign in with Email").click()
+    popup = opened.value
+    popup.get_by_role("link", name="Create an account").click()
+    popup.get_by_label("Email").fill("newcomer@example.org")
+    popup.get_by_label("Display name").fill("Newcomer")
+    popup.get_by_label("Password").fill("a long enough password")
+    popup.get_by_role("button", name="Create account").click()
+    expect(popup.get_by_role("heading", level=1)).to_have_text("Check your email")
+
+    outbox = tmp_path / "instance" / "outbox"
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not list(outbox.glob("*.eml")):
+        time.sleep(0.1)
+    (mail,) = outbox.glob("*.eml")
+    body = message_from_bytes(mail.read_bytes(), policy=policy.default).get_content()
+    link = re.search(r"http://\S+/auth/verify/\S+", body).group(0)
+
+    confirmation = page.context.new_page()
+    with popup.expect_event("close", timeout=15_000):
+        confirmation.goto(link)
+        expect(confirmation.get_by_role("status")).to_contain_text("You can close this tab")
+    shadow(page, ".cs-who", has_text="Signed in as Newcomer.").wait_for()
+    assert page.console_errors == []

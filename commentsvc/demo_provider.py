@@ -1,5 +1,5 @@
-"""A real OAuth 2.0 / OpenID Connect provider (Authlib's AuthorizationServer) standing in for
-Twitter, Facebook and a generic OIDC issuer in tests, with their response shapes:
+"""A small real OAuth 2.0 / OpenID Connect provider (Authlib's AuthorizationServer) that stands
+in for Twitter/X, Facebook or an OpenID Connect issuer, with their response shapes:
 
 - ``twitter``: authorization code with PKCE (required), confidential client with HTTP Basic,
   ``GET /2/users/me`` -> ``{"data": {"id", "name", "username", "profile_image_url"}}``;
@@ -7,7 +7,11 @@ Twitter, Facebook and a generic OIDC issuer in tests, with their response shapes
   ``GET /me?fields=id,name,picture`` -> ``{"id", "name", "picture": {"data": {"url"}}}``;
 - ``oidc``: discovery, JWKS, RS256 ID tokens carrying the client's nonce, ``/userinfo``.
 
-The consent page is a real form ("Allow"), so browsers click through it as users would.
+``commentsvc demo`` mounts one per built-in provider beside the service, so a newcomer sees every
+sign-in the service offers without registering an app anywhere; the test suite serves the same
+class on loopback ports. It is never part of :func:`commentsvc.create_app`: no configured
+deployment answers its routes. Its consent page says plainly that it is a stand-in, and it keeps
+codes and tokens in memory only.
 """
 
 from __future__ import annotations
@@ -19,28 +23,25 @@ from functools import cache
 from typing import Any, ClassVar
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import ClientMixin, grants
+from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Error, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core.grants import OpenIDCode
-from flask import Flask, abort, jsonify, render_template_string, request
+from flask import Flask, Response, abort, jsonify, render_template, request
 from joserfc.jwk import RSAKey
 
 USERS = {
     "alice": {"id": "1001", "name": "Alice Example", "username": "alice"},
     "bob": {"id": "1002", "name": "Bob Example", "username": "bob"},
 }
-PIXEL = bytes.fromhex(  # a 1x1 GIF
-    "47494638396101000100800000ffffff00000021f90401000000002c00000000010001000002024401003b"
+PIXEL = bytes.fromhex(  # a 1x1 blue GIF: an avatar that shows, served without leaving loopback
+    "474946383961010001008000001d4ed800000021f90401000000002c00000000010001000002024401003b"
 )
-CONSENT_PAGE = """<!doctype html><title>Authorize {{ client_id }}</title>
-<h1>{{ kind }} sign-in: allow {{ client_id }}?</h1>
-<form method="post">
-  <label>User <select name="user">{% for name in users %}
-    <option {% if name == default %}selected{% endif %}>{{ name }}</option>{% endfor %}
-  </select></label>
-  <button type="submit" name="confirm" value="yes">Allow</button>
-  <button type="submit" name="confirm" value="no">Deny</button>
-</form>"""
+LABELS = {"twitter": "Twitter/X", "facebook": "Facebook", "oidc": "an OpenID Connect provider"}
+SCOPES = {
+    "twitter": "users.read tweet.read",
+    "facebook": "public_profile email",
+    "oidc": "openid profile email",
+}
 
 
 @cache
@@ -117,19 +118,15 @@ class Code:
 class Provider:
     """One provider of ``kind`` (twitter | facebook | oidc), its state kept in memory."""
 
-    def __init__(self, kind: str, client_id: str = "commentsvc-test", default_user: str = "alice"):
+    def __init__(self, kind: str, client_id: str = "commentsvc-demo", default_user: str = "alice"):
         self.kind = kind
         self.default_user = default_user
         self.issuer = ""  # set once served: the discovery document names it
         self.reset()
-        scope = {
-            "twitter": "users.read tweet.read",
-            "facebook": "public_profile email",
-            "oidc": "openid profile email",
-        }[kind]
+        scope = SCOPES[kind]
         self.client = Client(
             client_id=client_id,
-            client_secret=f"{kind}-secret",
+            client_secret=secrets.token_urlsafe(24),  # per process: nothing to leak
             auth_method="client_secret_post" if kind == "facebook" else "client_secret_basic",
             scope=scope,
         )
@@ -207,8 +204,8 @@ class Provider:
         return ProviderOpenIDCode(require_nonce=True)
 
     def _build_app(self) -> Flask:
-        app = Flask(f"provider-{self.kind}")
-        app.config["SECRET_KEY"] = "provider"
+        app = Flask(__name__, template_folder="templates")  # commentsvc/templates
+        app.config["SECRET_KEY"] = secrets.token_urlsafe(32)  # it keeps no session; Flask asks
         server = AuthorizationServer(
             app, query_client=self._query_client, save_token=self._save_token
         )
@@ -252,16 +249,21 @@ class Provider:
 
         @app.route("/authorize", methods=["GET", "POST"])
         def authorize():
-            if request.method == "GET":
+            try:
                 server.get_consent_grant(end_user=None)  # validates client, redirect_uri, PKCE
-                return render_template_string(
-                    CONSENT_PAGE,
-                    kind=provider.kind,
+            except OAuth2Error as error:
+                return Response(f"{error.error}: {error.description}", 400, mimetype="text/plain")
+            if request.method == "GET":
+                return render_template(
+                    "demo_provider/consent.html",
+                    label=LABELS[provider.kind],
                     client_id=request.args.get("client_id"),
-                    users=sorted(USERS),
+                    users=USERS,
                     default=provider.default_user,
                 )
             user = request.form.get("user") if request.form.get("confirm") == "yes" else None
+            if user is not None and user not in USERS:
+                abort(400)
             return server.create_authorization_response(grant_user=user)
 
         @app.post("/token")
