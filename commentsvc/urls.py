@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from functools import lru_cache
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
 from commentsvc.errors import InvalidInput
 
@@ -32,6 +32,7 @@ NON_CONTENT_PARAMS = frozenset({"replytocom", "cpage", "amp", "lang", "hl"})
 # RFC 3986 unreserved characters: an escape of one of them is the character itself.
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
+_QUERY_SAFE = "/:@!$'()*+,;?-._~"  # in a parameter's name or value: "&" and "=" stay escaped
 _ESCAPE = re.compile("(%[0-9A-Fa-f]{2})")
 
 
@@ -39,17 +40,49 @@ def _is_tracking(name: str) -> bool:
     return name.lower().startswith("utm_") or name.lower() in TRACKING_PARAMS
 
 
-def _normal_path(path: str) -> str:
-    """One spelling of a path: IRI characters UTF-8 percent-encoded, escapes upper-case,
-    escapes of unreserved characters decoded (RFC 3986, 6.2.2)."""
-    pieces = _ESCAPE.split(path)
+def _normal_text(text: str, safe: str) -> str:
+    """One spelling of a path or query part: IRI characters UTF-8 percent-encoded, escapes
+    upper-case, escapes of unreserved characters decoded (RFC 3986, 6.2.2); the bytes other
+    escapes stand for are kept as they are (a 2009 page's Latin-1 query stays its own)."""
+    pieces = _ESCAPE.split(text)
     for index, piece in enumerate(pieces):
         if index % 2:
             char = chr(int(piece[1:], 16))
             pieces[index] = char if char in _UNRESERVED else piece.upper()
         else:
-            pieces[index] = quote(piece, safe=_PATH_SAFE)
-    return "".join(pieces) or "/"
+            pieces[index] = quote(piece, safe=safe)
+    return "".join(pieces)
+
+
+def _normal_path(path: str) -> str:
+    return _normal_text(path, _PATH_SAFE) or "/"
+
+
+def _query_pairs(query: str) -> list[tuple[str, str | None]]:
+    """The query's parameters in their order, each part in one spelling (``None``: no ``=``)."""
+    pairs = []
+    for part in query.split("&"):
+        if part:
+            name, equals, value = part.partition("=")
+            normal_value = _normal_text(value, _QUERY_SAFE) if equals else None
+            pairs.append((_normal_text(name, _QUERY_SAFE), normal_value))
+    return pairs
+
+
+def _param_name(name: str) -> str:
+    return unquote_plus(name).lower()
+
+
+def _query(pairs: list[tuple[str, str | None]]) -> str:
+    return "&".join(name if value is None else f"{name}={value}" for name, value in pairs)
+
+
+def without_non_content_params(url: str) -> str:
+    """A normalised URL without the parameters that select no content: the link a thread
+    keeps of its page (the first spelling seen may carry ``?replytocom=3&lang=fr``)."""
+    parts = urlsplit(url)
+    kept = [p for p in _query_pairs(parts.query) if _param_name(p[0]) not in NON_CONTENT_PARAMS]
+    return urlunsplit(parts._replace(query=_query(kept)))
 
 
 def _ascii_host(host: str) -> str:
@@ -93,10 +126,11 @@ def _normalise(url: str) -> str:
         host = f"[{host}]"
     if port and port != DEFAULT_PORTS[scheme]:
         host = f"{host}:{port}"
-    query = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
-    ]
-    return urlunsplit((scheme, host, _normal_path(parts.path), urlencode(query), ""))
+    query = [pair for pair in _query_pairs(parts.query) if not _is_tracking(_param_name(pair[0]))]
+    normal = urlunsplit((scheme, host, _normal_path(parts.path), _query(query), ""))
+    if len(normal) > MAX_URL_LENGTH:  # escapes make a URL longer
+        raise InvalidInput(f"The URL is longer than {MAX_URL_LENGTH} characters once encoded.")
+    return normal
 
 
 def page_identity(url: str) -> str:
@@ -116,12 +150,12 @@ def _identity(url: str) -> str:
     parts = urlsplit(_normalise(url))
     host = parts.netloc.removeprefix("www.")
     path = parts.path.rstrip("/") or "/"
+    # By name only: a parameter given twice keeps the order of its values (``?a=1&a=2``).
     query = sorted(
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k.lower() not in NON_CONTENT_PARAMS
+        (p for p in _query_pairs(parts.query) if _param_name(p[0]) not in NON_CONTENT_PARAMS),
+        key=lambda pair: pair[0],
     )
-    return f"{host}{path}?{urlencode(query)}" if query else f"{host}{path}"
+    return f"{host}{path}?{_query(query)}" if query else f"{host}{path}"
 
 
 def site_origin(origins: Collection[str], url: str) -> str | None:

@@ -150,3 +150,28 @@ def test_upgrade_merges_threads_that_are_spellings_of_one_page(
     assert [tuple(row) for row in threads] == [(1, "blog.example.org/post", 3)]
     assert comments == [1, 1]
     assert [tuple(row) for row in mentions] == [(1, 1, "verified")]  # the verified one stays
+
+
+def test_upgrade_spells_origins_and_links_as_urls_are_now_compared(
+    tmp_path: Path, database_url: str
+) -> None:
+    app = _at_first_release(tmp_path, database_url)
+    with app.app_context():
+        with db.engine.begin() as connection:
+            _first_release_rows(connection, ["ada@example.org"])
+        upgrade(revision=BEFORE_IDENTITY)
+        with db.engine.begin() as connection:
+            connection.execute(sa.text(
+                "UPDATE site SET origins = '[\"https://b\u00fccher.example\"]' WHERE id = 1"
+            ))  # fmt: skip
+            connection.execute(sa.text(
+                "INSERT INTO thread (id, site_id, url, visible_count, revision, created_at)"
+                " VALUES (2, 1, 'https://b\u00fccher.example/caf\u00e9/?lang=fr', 0, 1, :now)"
+            ), {"now": NOW})  # fmt: skip
+        upgrade()
+        with db.engine.connect() as connection:
+            origins = connection.scalar(sa.text("SELECT origins FROM site WHERE id = 1"))
+            link = connection.scalar(sa.text("SELECT url FROM thread WHERE id = 2"))
+        db.engine.dispose()
+    assert "https://xn--bcher-kva.example" in origins
+    assert link == "https://xn--bcher-kva.example/caf%C3%A9/"

@@ -17,12 +17,13 @@ from __future__ import annotations
 import logging
 from urllib.parse import urljoin
 
+import sqlalchemy as sa
 from bs4 import BeautifulSoup, Tag
 from flask import current_app
 
 from commentsvc.errors import InvalidInput
 from commentsvc.extensions import db
-from commentsvc.models import Thread
+from commentsvc.models import Comment, Thread
 from commentsvc.services.thread_merge import merge_threads
 from commentsvc.services.threads import (
     MAX_TITLE_LENGTH,
@@ -87,8 +88,15 @@ def _read_page(thread: Thread) -> tuple[str | None, str | None]:
 
 
 def _canonical_thread(thread: Thread, canonical: str | None) -> Thread | None:
-    """The thread of the page ``canonical`` names, when it is another page of the site."""
+    """The thread of the page ``canonical`` names, when it is another page of the site.
+
+    Only for a thread that holds no comment: a comment was posted from a page whose widget
+    reads this thread (its ``data-url`` or its own canonical link), and moving it would take
+    it off the page it was written on (a theme whose every page names ``/`` as canonical).
+    The threads mentions create from a sender's link are the ones the page must settle."""
     if canonical is None or not _is_own_page(thread, canonical):
+        return None
+    if db.session.scalar(sa.select(Comment.id).where(Comment.thread_id == thread.id).limit(1)):
         return None
     if page_identity(canonical) == thread.identity:
         return None

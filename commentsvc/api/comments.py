@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from dataclasses import asdict
@@ -10,6 +11,7 @@ from email.headerregistry import Address
 from typing import Any
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import Response, current_app, request
 
 from commentsvc.api import bp
@@ -21,9 +23,10 @@ from commentsvc.extensions import db, limiter
 from commentsvc.job_names import Job, thread_title_job_id
 from commentsvc.jobs import enqueue
 from commentsvc.markup import render_markdown
-from commentsvc.models import Comment, CommentStatus
+from commentsvc.models import Account, Comment, CommentStatus
 from commentsvc.services.accounts import normalise_email
 from commentsvc.services.comments import (
+    Posted,
     delete_comment,
     edit_comment,
     editable_until,
@@ -35,6 +38,8 @@ from commentsvc.services.notify_addresses import ask_to_confirm
 from commentsvc.services.sites import get_site
 from commentsvc.services.thread_view import comment_node, isoformat
 from commentsvc.services.threads import needs_title
+
+log = logging.getLogger(__name__)
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 # How long this process leaves an untitled thread's title job alone after asking for it.
@@ -140,6 +145,20 @@ def _draft(data: dict[str, Any], source: str, html: str) -> CommentDraft:
     )
 
 
+def _post(site_name: str, draft: CommentDraft, account: Account | None) -> Posted:
+    """Post, once more if the page's thread was merged away between reading and writing it
+    (an operator's merge, or the canonical-link job: the comment's insert then fails its
+    foreign key, and a second read finds the thread that stayed)."""
+    try:
+        target = post_target(site_name, draft, account)
+        return post_comment(target.site, draft, account, target)
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        log.info("a comment's thread was merged while it was posted: posting again")
+    target = post_target(site_name, draft, account)
+    return post_comment(target.site, draft, account, target)
+
+
 @bp.post("/sites/<site_name>/comments")
 @limiter.limit(_post_limit, key_func=_poster_key)
 @limiter.limit(_ip_limit, key_func=client_ip)
@@ -148,8 +167,7 @@ def create_comment(site_name: str) -> tuple[dict[str, Any], int]:
     source, html = _body(data)
     draft = _draft(data, source, html)
     account = current_account()
-    target = post_target(site_name, draft, account)
-    posted = post_comment(target.site, draft, account, target)
+    posted = _post(site_name, draft, account)
     comment = posted.comment
     document = comment_node(comment)  # before the commit expires what it reads
     document["editable_until"] = isoformat(posted.editable_until)

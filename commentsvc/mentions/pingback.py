@@ -73,7 +73,7 @@ ALREADY_REGISTERED = 0x0030
 ACCESS_DENIED = 0x0031
 UPSTREAM_ERROR = 0x0032
 
-MAX_UNTHREADED_CLAIMS = 1000  # claims waiting for their check: few, but bound the read
+CLAIMS_BATCH = 500
 UPSTREAM_TEXT = "Upstream error: the pingback could not be handled just now; try again later."
 
 
@@ -168,9 +168,9 @@ def _get_pingbacks(site: Site, url: str) -> list[str]:
     """
     try:
         key = page_key(site, url)
+        thread = find_thread(site, key)
     except ServiceError as error:
         raise RpcFault(TARGET_UNUSABLE, error.detail) from error
-    thread = find_thread(site, key)
     if thread is None:
         if _has_claims(site, key):
             return []
@@ -189,11 +189,12 @@ def _get_pingbacks(site: Site, url: str) -> list[str]:
 
 
 def _has_claims(site: Site, key: str) -> bool:
-    """Claims on the page still being checked (no thread yet), in any spelling of it."""
+    """Claims on the page that have no thread (being checked, or refused), in any spelling of
+    it: read in batches until one matches (an extension few senders call)."""
     identity = page_identity(key)
     targets = db.session.scalars(
         sa.select(Mention.target)
         .where(Mention.site_id == site.id, Mention.thread_id.is_(None))
-        .limit(MAX_UNTHREADED_CLAIMS)
+        .execution_options(yield_per=CLAIMS_BATCH)
     )
     return any(page_identity(target) == identity for target in targets)

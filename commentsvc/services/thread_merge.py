@@ -39,6 +39,21 @@ class MergeResult:
     dropped_mentions: int
 
 
+def lock_threads(connection: sa.Connection, *thread_ids: int) -> None:
+    """Hold the threads' rows until the commit (PostgreSQL; SQLite writes one at a time).
+
+    A comment being posted to ``source`` holds a key-share lock on it until its commit: this
+    waits for that commit, so the comment is moved rather than deleted with its thread. A post
+    that comes later waits here and then finds its thread gone (a conflict, not a lost comment).
+    """
+    connection.execute(
+        sa.select(_thread.c.id)
+        .where(_thread.c.id.in_(thread_ids))
+        .order_by(_thread.c.id)
+        .with_for_update()
+    ).all()
+
+
 def merge_thread_rows(connection: sa.Connection, source_id: int, into_id: int) -> MergeResult:
     """Move every comment and mention of thread ``source_id`` to ``into_id`` and delete it.
 
@@ -46,6 +61,7 @@ def merge_thread_rows(connection: sa.Connection, source_id: int, into_id: int) -
     that meet on ``into`` become one (the verified, else the newest). ``into`` keeps its own
     title, or takes the source's when it has none. The caller recounts ``into``.
     """
+    lock_threads(connection, source_id, into_id)
     into = connection.execute(
         sa.select(_thread.c.site_id, _thread.c.title).where(_thread.c.id == into_id)
     ).one()
@@ -158,6 +174,7 @@ def merge_threads(source: Thread, into: Thread, *, actor: str) -> MergeResult:
     if source.id == into.id:
         raise InvalidInput(f"Thread {source.id} cannot be merged into itself.")
     db.session.flush()
+    lock_threads(db.session.connection(), source.id, into.id)
     source_site, source_identity, source_url = source.site.name, source.identity, source.url
     moved_comments = set(
         db.session.scalars(sa.select(Comment.id).where(Comment.thread_id == source.id))

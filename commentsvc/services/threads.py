@@ -12,14 +12,21 @@ from commentsvc.extensions import db
 from commentsvc.models import Comment, CommentStatus, Mention, Site, Thread, Verification
 from commentsvc.models.base import utcnow
 from commentsvc.services.thread_cache import forget_after_commit
-from commentsvc.urls import normalise_url, origin_of, page_identity, site_origin
+from commentsvc.urls import (
+    normalise_url,
+    origin_of,
+    page_identity,
+    site_origin,
+    without_non_content_params,
+)
 
 MAX_TITLE_LENGTH = 300
 
 
 def page_key(site: Site, url: str) -> str:
     """The link of ``url`` as a page of ``site``: normalised, its scheme that of the listed
-    origin it belongs to (:func:`~commentsvc.urls.site_origin`); refuses other pages."""
+    origin it belongs to (:func:`~commentsvc.urls.site_origin`), without the parameters that
+    select no content (what feeds and mail link to); refuses other pages."""
     normal = normalise_url(url)
     origin = site_origin(site.origins, normal)
     if origin is None:
@@ -28,7 +35,7 @@ def page_key(site: Site, url: str) -> str:
             f"(allowed: {', '.join(site.origins)}).",
             field="url",
         )
-    return origin + normal[len(origin_of(normal)) :]
+    return without_non_content_params(origin + normal[len(origin_of(normal)) :])
 
 
 def find_thread(site: Site, url: str) -> Thread | None:

@@ -177,3 +177,25 @@ def test_a_mention_of_a_page_that_names_its_canonical_lands_on_that_thread(
     assert len(shown["mentions"]) == 1 and shown["thread"]["title"] == "X"
     assert shown["thread"]["url"] == f"{blog_origin}/posts/x/"
     assert count(Thread) == 1
+
+
+def test_a_comment_stays_on_its_page_when_the_page_names_another_canonical(
+    service, local_site, pages, blog_origin
+):
+    # A theme whose every page names the front page as canonical, and a widget told its page
+    # with data-url: the comment stays where it was written (and counted).
+    pages.html(
+        "/posts/p/", '<html><head><title>P</title><link rel="canonical" href="/"></head></html>'
+    )
+    page = f"{blog_origin}/posts/p/"
+    posted = requests.post(
+        f"{service.url}/api/sites/local/comments",
+        json={"url": page, "body": "Stays here.", "author_name": "Ann"},
+        timeout=10,
+    )
+    assert posted.status_code == 201
+    shown = requests.get(
+        f"{service.url}/api/sites/local/thread", params={"url": page}, timeout=10
+    ).json()
+    assert [c["html"] for c in shown["comments"]] == ["<p>Stays here.</p>"]
+    assert shown["thread"]["title"] == "P"
