@@ -223,7 +223,10 @@ def demo(port: int, blog_port: int | None) -> None:
         f"  sign-in on the blog:   Twitter/X and Facebook are local stand-ins (sample users),\n"
         f"                         Email accounts are real accounts on this demo service\n"
         f"  mail is not sent: each message (address confirmations, password resets, reply\n"
-        f"  notifications) is written as a .eml file to {app.instance_path}/outbox/\n",
+        f"  notifications) is written as a .eml file to {app.instance_path}/outbox/\n"
+        f"  check a page's endpoints (loopback pages need --allow-private):\n"
+        f"    commentsvc site check --allow-private --service-url {service_url}/ "
+        f"{blog_url}/posts/hello-world/\n",
     )
     try:
         threading.Event().wait()
