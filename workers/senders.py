@@ -4,7 +4,8 @@ Both go through :func:`workers.endpoint_post.post` (the address checked and pinn
 deadline, a byte cap). A webmention is accepted by any 2xx (201's ``Location`` is the
 receiver's status URL, kept only if it is an http(s) URL); a pingback by a result, or by
 fault 0x0030 ("already registered"). 408, 429 and 5xx (pingback: fault 0x0032, upstream
-error) are worth another attempt; other answers are final.
+error, and fault 429, WordPress's "posting comments too quickly" from its 15 s flood check)
+are worth another attempt; other answers are final.
 The call is built by the stdlib ``xmlrpc.client``; the answer is parsed by defusedxml first
 (no DTDs, no entities) and only then decoded by the stdlib; whatever a malformed answer
 makes the decoder raise is a recorded failure, never an error of the job.
@@ -37,6 +38,7 @@ from workers.fetch import (
 
 ALREADY_REGISTERED = 0x0030
 UPSTREAM_ERROR = 0x0032
+TOO_QUICK = 429  # WordPress: one comment per address per 15 s (wp_check_comment_flood)
 FORM = "application/x-www-form-urlencoded"
 XML = "text/xml"
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]+")
@@ -168,7 +170,7 @@ def _fault(outcome: MakeOutcome, status: int, fault: xmlrpc.client.Fault) -> Del
     detail = f"Fault {code:#06x}: {_printable(str(fault.faultString))}"
     if code == ALREADY_REGISTERED:
         return Delivery(outcome(SendState.SENT, detail, status))
-    if code == UPSTREAM_ERROR:
+    if code in (UPSTREAM_ERROR, TOO_QUICK):
         return Delivery(outcome(SendState.QUEUED, detail, status), is_transient=True)
     return Delivery(outcome(SendState.FAILED, detail, status))
 

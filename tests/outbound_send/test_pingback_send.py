@@ -59,6 +59,16 @@ def test_other_fault_is_a_failure_recorded_with_its_code(app, pages, queue_one, 
     assert send.detail == "Fault 0x0011: No link to the target."
 
 
+def test_wordpress_flood_fault_is_tried_again_later(app, pages, queue_one, pingback_server):
+    # WordPress refuses a second comment from one address within 15 s with fault 429.
+    flood = "You are posting comments too quickly. Slow down."
+    pingback_server.answers.append(xmlrpc.client.Fault(429, flood))
+    target = pages.html("/wp/flood", "<p>hi</p>", X_Pingback=pingback_server.url)
+    send = send_now(queue_one(target))
+    assert send.state == SendState.QUEUED
+    assert send.detail == f"Fault 0x01ad: {flood}"
+
+
 def test_answer_with_an_entity_bomb_is_refused_unexpanded(app, pages, queue_one):
     bomb = (
         b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa">'
