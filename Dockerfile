@@ -48,6 +48,7 @@ print('\n'.join(s for s in (line.strip() for line in lines) if s and not s.start
 
 # The gunicorn settings (read at start, so outside /build, which is removed below).
 COPY deploy/gunicorn.conf.py /etc/commentsvc/gunicorn.conf.py
+COPY deploy/gunicorn-events.conf.py /etc/commentsvc/gunicorn-events.conf.py
 
 # The service itself (.dockerignore lets in only what ships), installed as a regular package.
 COPY . .

@@ -83,6 +83,7 @@ class Nginx:
         self.url = f"http://{HOST}:{self.port}"
         template = (DEPLOY / "nginx" / "commentsvc.conf.template").read_text()
         values = {"COMMENTSVC_UPSTREAM": f"{HOST}:{upstream_port}",
+                  "COMMENTSVC_EVENTS_UPSTREAM": f"{HOST}:{upstream_port}",
                   "NGINX_LISTEN": f"{HOST}:{self.port}"}  # fmt: skip
         (folder / "commentsvc.conf").write_text(render_template(template, values))
         temp_paths = "".join(

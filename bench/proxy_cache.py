@@ -55,6 +55,7 @@ class Nginx:
         self.static.mkdir(parents=True)
         values = {
             "COMMENTSVC_UPSTREAM": f"{HOST}:{upstream_port}",
+            "COMMENTSVC_EVENTS_UPSTREAM": f"{HOST}:{upstream_port}",
             "NGINX_LISTEN": f"{HOST}:{self.port}",
             "NGINX_CACHE_PATH": str(folder / "cache"),
         }

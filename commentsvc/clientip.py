@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 
 from flask import current_app, request
 
@@ -18,3 +19,21 @@ def ip_hash(address: str | None = None) -> str:
     key = current_app.config["SECRET_KEY"].encode()
     value = (address or client_ip()).encode()
     return hmac.new(key, value, hashlib.sha256).hexdigest()[:32]
+
+
+def client_network(address: str | None = None) -> str:
+    """The address as one client: an IPv6 client usually holds a whole /64 and picks any
+    address in it, so that network; IPv4 (and IPv4-mapped) addresses as they are."""
+    address = address or client_ip()
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6 and parsed.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return address
+
+
+def network_hash(address: str | None = None) -> str:
+    """The keyed hash of :func:`client_network`: what one-per-client limits count."""
+    return ip_hash(client_network(address))

@@ -21,6 +21,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_POST": "5 per minute;30 per hour",
     "RATELIMIT_POST_PER_IP": "20 per minute;200 per hour",
     "RATELIMIT_PREVIEW": "60 per minute",
+    "RATELIMIT_VOTE": "30 per minute;300 per hour",  # per account, or per guest address
+    "RATELIMIT_VOTE_PER_IP": "60 per minute;600 per hour",  # everyone at one address
     "FETCH_ALLOW_NETWORKS": [],
     "FETCH_TIMEOUT_SECONDS": 10.0,
     "FETCH_MAX_BYTES": 1_000_000,
@@ -49,6 +51,17 @@ DEFAULTS: dict[str, Any] = {
     "THREAD_PAGE_SIZE": 50,
     # How long a process trusts the revisions it read (other processes' writes show within it).
     "THREAD_STATE_SECONDS": 1.0,
+    # Votes show to other readers within this (docs/votes.md): a thread's revision, which its
+    # cached renderings and ETags key on, moves for votes at most once per this many seconds.
+    "VOTE_SHOW_SECONDS": 10.0,
+    # Live threads (docs/live.md): batches kept per page for reconnects, for how long, and the
+    # interval of the comment line that keeps idle streams open through proxies.
+    "LIVE_LOG_LENGTH": 200,
+    "LIVE_LOG_SECONDS": 86400,
+    "LIVE_KEEP_ALIVE_SECONDS": 25.0,
+    # Open streams one process holds, each a server thread (docs/live.md): few in the web
+    # processes, whose threads do the work; the events process sets its own (gunicorn-events).
+    "LIVE_MAX_STREAMS": 4,
     "SMTP_URL": None,  # smtp://user:password@host:port, or smtps:// for implicit TLS
     "SMTP_STARTTLS": False,
     "SMTP_TIMEOUT_SECONDS": 10.0,

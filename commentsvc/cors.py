@@ -10,8 +10,8 @@ from flask import Flask, Response, current_app, request
 from commentsvc.extensions import db
 from commentsvc.models import Site
 
-ALLOWED_HEADERS = "Content-Type, Authorization, X-Edit-Token"
-ALLOWED_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
+ALLOWED_HEADERS = "Content-Type, Authorization, X-Edit-Token, X-Commentsvc-Voter"
+ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 _ALL_ORIGINS_TTL = 30.0
 
 

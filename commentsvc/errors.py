@@ -97,6 +97,19 @@ class TooManyRequests(ServiceError):
     title = "Too many requests"
 
 
+class Unavailable(ServiceError):
+    """Full for now (every live stream a process may hold is open): come back after
+    ``retry_after`` seconds, which the answer's ``Retry-After`` says."""
+
+    status = 503
+    code = "unavailable"
+    title = "Service unavailable"
+
+    def __init__(self, detail: str, retry_after: int, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after
+
+
 def problem_response(problem: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     """The problem as ``application/problem+json``, with the request id the logs carry."""
     if has_request_context():
@@ -170,9 +183,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(error: ServiceError):
         log.info("client error %s %s: %s", error.status, error.code, error.detail)
+        headers = None
+        if isinstance(error, Unavailable):
+            headers = {"Retry-After": str(error.retry_after)}
         if _wants_html():
-            return _render(error.status, error.code, error.title, error.detail, None)
-        return problem_response(error.to_problem())
+            return _render(error.status, error.code, error.title, error.detail, headers)
+        return problem_response(error.to_problem(), headers)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

@@ -16,6 +16,7 @@ from flask import Response, current_app, request
 
 from commentsvc.api import bp
 from commentsvc.api.input import field, json_object
+from commentsvc.api.votes import posting_voter_hash
 from commentsvc.auth.tokens import current_account
 from commentsvc.clientip import client_ip, ip_hash
 from commentsvc.errors import InvalidInput
@@ -141,6 +142,7 @@ def _draft(data: dict[str, Any], source: str, html: str) -> CommentDraft:
         is_notify=is_notify,
         honeypot=field(data, "hp", str, max_length=1000) or "",
         elapsed_ms=field(data, "elapsed_ms", int),
+        voter_hash=posting_voter_hash(),
         **asdict(_sender()),
     )
 

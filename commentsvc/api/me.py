@@ -26,14 +26,20 @@ def operated_sites(account: Account) -> list[str]:
 
 @bp.get("/me")
 def me() -> dict[str, Any]:
-    """With the widget's token: the commenter and the site the token is for. With the session
+    """With the widget's token: the commenter, the site the token is for and whether they
+    operate it (the widget offers Pin then; the site knows its own operators). With the session
     cookie (pages on the service's own origin): the operator roles as well."""
     account = current_account()
     if account is None:
         return {"authenticated": False}
     grant = current_grant()
     if grant is not None:
-        return {"authenticated": True, "site": grant.site, "account": reader_document(account)}
+        return {
+            "authenticated": True,
+            "site": grant.site,
+            "operator": grant.site in operated_sites(account),
+            "account": reader_document(account),
+        }
     document = {
         "id": account.id,
         **reader_document(account),

@@ -34,6 +34,14 @@ SITE_PARAMETER = {
 }
 COMMENT_ID = {"name": "comment_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 AUTHORS_ONLY = [{"bearer": []}, {"editToken": []}]
+SORTS = ["oldest", "newest", "top"]
+VOTER_HEADER = {
+    "name": "X-Commentsvc-Voter",
+    "in": "header",
+    "description": "A guest's browser: the random token it keeps (22-128 URL-safe characters); "
+    "only a keyed hash of it is stored.",
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{22,128}$"},
+}
 
 SCHEMAS: dict[str, Any] = {
     "Problem": {
@@ -74,6 +82,12 @@ SCHEMAS: dict[str, Any] = {
             "created": {"type": "string", "format": "date-time"},
             "edited": {"type": "string", "format": "date-time", "nullable": True},
             "status": {"type": "string", "enum": ["visible", "pending", "spam", "deleted"]},
+            "score": {
+                "type": "integer",
+                "description": "Readers' votes; other readers see a vote within the site's "
+                "VOTE_SHOW_SECONDS, the voter at once (the PUT's answer).",
+            },
+            "pinned": {"type": "boolean", "description": "Pinned by an operator: shown first."},
             "replies": {"type": "array", "items": _ref("Comment")},
         },
     },
@@ -133,7 +147,12 @@ SCHEMAS: dict[str, Any] = {
                     "count": {"type": "integer"},
                 },
             },
-            "site": {"type": "object", "description": "Settings the widget needs."},
+            "site": {
+                "type": "object",
+                "description": "Settings the widget needs: among them `sort` (the site's "
+                "default order) and `votes` (whether readers may vote).",
+            },
+            "sort": {"type": "string", "enum": SORTS, "description": "The order applied."},
             "comments": {"type": "array", "items": _ref("Comment")},
             "mentions": {"type": "array", "items": _ref("Mention")},
             "next": {
@@ -184,6 +203,11 @@ SCHEMAS: dict[str, Any] = {
         "required": ["authenticated"],
         "properties": {
             "authenticated": {"type": "boolean"},
+            "site": {"type": "string", "description": "With a widget token: its site."},
+            "operator": {
+                "type": "boolean",
+                "description": "With a widget token: the reader operates that site.",
+            },
             "account": {
                 "type": "object",
                 "properties": {
@@ -219,6 +243,30 @@ SCHEMAS: dict[str, Any] = {
             "updated": {"type": "string", "format": "date-time"},
         },
     },
+    "VoteValue": {
+        "type": "object",
+        "required": ["value"],
+        "properties": {"value": {"type": "integer", "enum": [0, 1]}},
+    },
+    "VoteResult": {
+        "type": "object",
+        "required": ["id", "score", "value"],
+        "properties": {
+            "id": {"type": "integer"},
+            "score": {"type": "integer"},
+            "value": {"type": "integer", "enum": [0, 1]},
+        },
+    },
+    "PinValue": {
+        "type": "object",
+        "required": ["pinned"],
+        "properties": {"pinned": {"type": "boolean"}},
+    },
+    "PinResult": {
+        "type": "object",
+        "required": ["id", "pinned"],
+        "properties": {"id": {"type": "integer"}, "pinned": {"type": "boolean"}},
+    },
     "Health": {
         "type": "object",
         "required": ["status"],
@@ -233,7 +281,19 @@ PATHS: dict[str, Any] = {
             "parameters": [
                 SITE_PARAMETER,
                 {"name": "url", "in": "query", "required": True, "schema": {"type": "string"}},
-                {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                {
+                    "name": "sort",
+                    "in": "query",
+                    "description": "Order of top-level comments (pinned ones first in every "
+                    "order; replies stay under their parent). Default: the site's.",
+                    "schema": {"type": "string", "enum": SORTS},
+                },
+                {
+                    "name": "after",
+                    "in": "query",
+                    "description": "The `next` of the page before, in the same sort.",
+                    "schema": {"type": "string", "pattern": "^p?[0-9]{1,19}(\\.[0-9]{1,19})?$"},
+                },
                 {
                     "name": "limit",
                     "in": "query",
@@ -357,6 +417,39 @@ PATHS: dict[str, Any] = {
             "security": AUTHORS_ONLY,
             "responses": {"204": {"description": "Deleted."}, **_problems(403, 404)},
         },
+    },
+    "/api/comments/{comment_id}/vote": {
+        "put": {
+            "summary": "Vote for a comment (value 1) or take the vote back (value 0)",
+            "description": "One vote per account, and per guest browser (its random token in "
+            "X-Commentsvc-Voter) and per guest address. Not on one's own comment (403), "
+            "nor on a held or deleted one (404), nor where the site has votes off (403).",
+            "parameters": [COMMENT_ID, VOTER_HEADER],
+            "security": [{}, {"bearer": []}],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("VoteValue")}},
+            },
+            "responses": {
+                "200": _json(_ref("VoteResult"), "The comment's score and the voter's vote."),
+                **_problems(400, 401, 403, 404, 415, 429),
+            },
+        }
+    },
+    "/api/comments/{comment_id}/pin": {
+        "put": {
+            "summary": "Pin a top-level comment first in its thread, or unpin it (operators)",
+            "parameters": [COMMENT_ID],
+            "security": [{"bearer": []}],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("PinValue")}},
+            },
+            "responses": {
+                "200": _json(_ref("PinResult"), "The comment's pinned state now."),
+                **_problems(400, 401, 403, 404, 415, 429),
+            },
+        }
     },
     "/api/me": {
         "get": {

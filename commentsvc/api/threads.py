@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 
+import sqlalchemy as sa
 from flask import Response, current_app, request
 
 from commentsvc.api import bp, caching
 from commentsvc.errors import InvalidInput, NotFound
-from commentsvc.extensions import limiter
+from commentsvc.extensions import db, limiter
 from commentsvc.services import thread_view
+from commentsvc.services.thread_cache import ThreadState
+from commentsvc.services.votes import show_scores
 from commentsvc.urls import normalise_url, page_identity, site_origin
+
+log = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 200
 MAX_COUNT_URLS = 100
@@ -49,28 +55,53 @@ def read_thread(site_name: str) -> Response:
     if not url:
         raise InvalidInput("Give the page with ?url=PAGE-URL.", field="url")
     url_key = normalise_url(url)
-    after = _int_arg("after", None, 1, 2**62)
     default_limit = current_app.config["THREAD_PAGE_SIZE"]
     limit = _int_arg("limit", default_limit, 1, MAX_PAGE_SIZE)
-    state = thread_view.thread_state(site_name, page_identity(url_key))
+    identity = page_identity(url_key)
+    state = thread_view.thread_state(site_name, identity)
     if state is None:
         raise NotFound(f"There is no site named {site_name!r}.")
+    if thread_view.has_votes_due(state):
+        state = _show_votes(site_name, identity, state)
     site = thread_view.site_view(state)
     if _site_origin(site.origins, url_key) is None:
         raise InvalidInput(f"{url!r} is not on an origin of site {site_name!r}.", field="url")
+    order = request.args.get("sort") or site.public["sort"]
+    page = thread_view.page_request(order, request.args.get("after"), limit)
     gzip_ok = _accepts_gzip()
-    etag = thread_view.page_etag(state, url_key, after, limit)
+    etag = thread_view.page_etag(state, url_key, page)
     if gzip_ok:  # a strong ETag names one content coding (RFC 9110, 8.8.3)
         etag = f'{etag[:-1]}-gz"'
     headers = caching.public_read_headers(etag, vary="Accept-Encoding, Origin")
     if caching.is_not_modified(etag):
         return Response(status=304, headers=headers)
-    page = thread_view.render_page(state, site, url_key, after, limit)
-    body = page.body
+    rendered = thread_view.render_page(state, site, url_key, page)
+    body = rendered.body
     if len(body) >= thread_view.GZIP_MIN_BYTES and gzip_ok:
-        body = page.gzipped()
+        body = rendered.gzipped()
         headers["Content-Encoding"] = "gzip"
     return Response(body, headers=headers, mimetype="application/json")
+
+
+def _show_votes(site_name: str, identity: str, state: ThreadState) -> ThreadState:
+    """Votes are due to show (docs/votes.md): this read gives the thread its new revision,
+    at most once per ``VOTE_SHOW_SECONDS``, and reads the state afresh. A database that
+    refuses the write (a read-only replica, a lock timeout) leaves the votes for a later
+    read: this one is served as it stands."""
+    try:
+        show_scores(site_name, identity, state.thread_id)
+        db.session.commit()
+    except sa.exc.DBAPIError:
+        db.session.rollback()
+        log.warning(
+            "votes on thread %s not shown: the database refused the write "
+            "(thread reads must reach the primary)",
+            state.thread_id,
+            exc_info=True,
+        )
+        thread_view.keep_state(site_name, identity, state)
+        return state
+    return thread_view.thread_state(site_name, identity) or state
 
 
 @bp.get("/sites/<site_name>/counts")

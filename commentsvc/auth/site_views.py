@@ -9,8 +9,6 @@ Failures lock an account for the client address they come from only (an IPv6 cli
 
 from __future__ import annotations
 
-import ipaddress
-
 from flask import render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -20,7 +18,7 @@ from commentsvc.auth.flow import ask_to_continue, finish, flow_from_request, sig
 from commentsvc.auth.forms import ForgotForm, RegisterForm, ResetForm, SignInForm
 from commentsvc.auth.mailing import queue_mail
 from commentsvc.auth.tokens import current_account
-from commentsvc.clientip import client_ip, ip_hash
+from commentsvc.clientip import network_hash
 from commentsvc.extensions import db, limiter
 from commentsvc.links import account_from_reset_token, account_from_verify_token
 from commentsvc.providers import SITE_PROVIDER, configured_providers
@@ -46,14 +44,7 @@ def _notice(title: str, message: str, status: int = 200) -> tuple[str, int]:
 def _address_key() -> str:
     """The client address that failures are counted for, hashed: an IPv6 client usually holds
     a whole /64, so that is one address here."""
-    address = client_ip()
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return ip_hash(address)
-    if parsed.version == 6 and parsed.ipv4_mapped is None:
-        address = str(ipaddress.ip_network(f"{parsed}/64", strict=False))
-    return ip_hash(address)
+    return network_hash()
 
 
 @bp.route("/login/site", methods=["GET", "POST"])

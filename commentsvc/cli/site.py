@@ -9,12 +9,13 @@ from flask.cli import with_appcontext
 from commentsvc.cli.serve import upgrade_embedded_database
 from commentsvc.errors import ServiceError
 from commentsvc.extensions import db
-from commentsvc.models import ModerationMode, Site
+from commentsvc.models import ModerationMode, Site, ThreadOrder
 from commentsvc.services.feeds import add_feed, feeds_of, remove_feed
 from commentsvc.services.site_tokens import rotate_token
 from commentsvc.services.sites import create_site, get_site, update_site
 
 MODERATION_CHOICE = click.Choice([mode.value for mode in ModerationMode])
+ORDER_CHOICE = click.Choice([order.value for order in ThreadOrder])
 
 
 def _describe(site: Site) -> str:
@@ -22,7 +23,8 @@ def _describe(site: Site) -> str:
     feeds = " ".join(feed.url for feed in feeds_of(site)) or "-"
     return (
         f"{site.name}\t{' '.join(site.origins)}\tmoderation={site.moderation.value}\t{guests}"
-        f"\tfeeds={feeds}"
+        f"\tfeeds={feeds}\tsort={site.default_order.value}"
+        f"\tvotes={'on' if site.is_voting_enabled else 'off'}"
     )
 
 
@@ -70,6 +72,8 @@ def list_sites() -> None:
 @click.option("--feed", "feeds", multiple=True, help="Watch this feed (RSS, Atom, JSON, h-feed).")
 @click.option("--no-feed", "no_feeds", multiple=True, help="Stop watching this feed.")
 @click.option("--feed-interval", type=int, help="Seconds between checks of the --feed feeds.")
+@click.option("--sort", "order", type=ORDER_CHOICE, help="The order threads open in.")
+@click.option("--votes/--no-votes", default=None, help="Whether readers may vote on comments.")
 @with_appcontext
 def update(
     name: str,
@@ -80,6 +84,8 @@ def update(
     feeds: tuple[str, ...],
     no_feeds: tuple[str, ...],
     feed_interval: int | None,
+    order: str | None,
+    votes: bool | None,
 ) -> None:
     """Change a site's origins, policies or feeds."""
     changes: dict[str, object] = {}
@@ -91,6 +97,10 @@ def update(
         changes["is_guest_allowed"] = guests
     if edit_window is not None:
         changes["edit_window_seconds"] = edit_window
+    if order:
+        changes["default_order"] = ThreadOrder(order)
+    if votes is not None:
+        changes["is_voting_enabled"] = votes
     if feed_interval is not None and not feeds:
         raise click.UsageError("--feed-interval applies to the feeds given with --feed.")
     try:

@@ -15,9 +15,10 @@ from commentsvc.models.outbound import (
     SendState,
 )
 from commentsvc.models.photo import Photo
-from commentsvc.models.site import MentionsDisplay, ModerationMode, Site
+from commentsvc.models.site import MentionsDisplay, ModerationMode, Site, ThreadOrder
 from commentsvc.models.thread import Thread
 from commentsvc.models.transfer import ImportState, ImportUpload
+from commentsvc.models.vote import Vote
 
 __all__ = [
     "Account",
@@ -48,5 +49,7 @@ __all__ = [
     "SiteOperator",
     "SiteToken",
     "Thread",
+    "ThreadOrder",
     "Verification",
+    "Vote",
 ]

@@ -62,6 +62,16 @@ class Comment(db.Model):
     pending_body_markdown: Mapped[str | None] = mapped_column(sa.Text)
     pending_body_html: Mapped[str | None] = mapped_column(sa.Text)
     pending_edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How many readers voted for it (rows of ``vote``), kept by the vote service so the thread
+    # read needs no COUNT; and whether an operator pinned it above the others.
+    score: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The score readers are shown: copied from ``score`` only together with a new thread
+    # revision, so one revision (one ETag) always renders the same counts and order.
+    shown_score: Mapped[int] = mapped_column(default=0, server_default="0")
+    is_pinned: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # A guest author's browser: the keyed hash of the voter token it sent with the post, so
+    # that browser cannot vote for its own comment.
+    voter_hash: Mapped[str | None] = mapped_column(sa.String(64))
 
     thread: Mapped[Thread] = relationship()
 

@@ -23,6 +23,14 @@ class MentionsDisplay(StrEnum):
     INLINE = "inline"
 
 
+class ThreadOrder(StrEnum):
+    """The order of a thread's top-level comments (replies stay under their parent)."""
+
+    OLDEST = "oldest"
+    NEWEST = "newest"
+    TOP = "top"
+
+
 class Site(db.Model):
     __tablename__ = "site"
 
@@ -43,6 +51,11 @@ class Site(db.Model):
         str_enum(MentionsDisplay), default=MentionsDisplay.SEPARATE
     )
     is_gravatar_enabled: Mapped[bool] = mapped_column(default=False)
+    # The order a thread opens in when the reader chose none, and whether readers may vote.
+    default_order: Mapped[ThreadOrder] = mapped_column(
+        str_enum(ThreadOrder), default=ThreadOrder.OLDEST, server_default=ThreadOrder.OLDEST.value
+    )
+    is_voting_enabled: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # Bumped by every policy change: cached thread renderings include the site's settings.
     revision: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

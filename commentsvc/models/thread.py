@@ -38,6 +38,9 @@ class Thread(db.Model):
     visible_count: Mapped[int] = mapped_column(default=0)
     # Bumped by every write that changes what readers see: the cache key and the ETag.
     revision: Mapped[int] = mapped_column(default=0)
+    # Set by the first vote the rendering does not show yet, cleared by the bump that shows it:
+    # votes move scores at once but the revision at most once per VOTE_SHOW_SECONDS.
+    scores_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     site: Mapped[Site] = relationship(lazy="joined")

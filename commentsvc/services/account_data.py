@@ -11,6 +11,7 @@ from commentsvc.extensions import db
 from commentsvc.models import Account, Comment, Thread
 from commentsvc.services.comments import erase_comment, forget_author
 from commentsvc.services.threads import touch_thread
+from commentsvc.services.votes import withdraw_account_votes
 
 DELETED_USER = "deleted user"
 
@@ -80,7 +81,8 @@ def delete_account(account: Account, fate: CommentFate) -> int:
 
     Anonymised comments keep their text under the name "deleted user"; removed ones lose
     their text and revisions and become deleted (the thread shows a placeholder only where
-    replies need one). Either way the link to the account, email, website and address hash go.
+    replies need one). Either way the link to the account, email, website and address hash go,
+    and its votes come off the scores of the comments it voted for.
     """
     comments = db.session.scalars(sa.select(Comment).where(Comment.account_id == account.id)).all()
     touched: dict[int, Thread] = {}
@@ -91,6 +93,7 @@ def delete_account(account: Account, fate: CommentFate) -> int:
             forget_author(comment)
             comment.author_name = DELETED_USER
         touched[comment.thread_id] = comment.thread
+    withdraw_account_votes(account)  # before its votes go with it
     db.session.delete(account)
     db.session.flush()
     for thread in touched.values():

@@ -174,6 +174,7 @@ def post_comment(
         is_notify=draft.is_notify,
         ip_hash=draft.ip_hash,
         edit_token_hash=_token_hash(token) if token else None,
+        voter_hash=draft.voter_hash if account is None else None,
         **_author_snapshot(site, draft, account),
     )
     db.session.add(comment)

@@ -23,6 +23,8 @@ class CommentDraft:
     client_address: str = ""
     user_agent: str = ""
     referrer: str = ""
+    # A guest's browser: the keyed hash of its voter token, stored so it cannot vote for this.
+    voter_hash: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import gzip
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
@@ -94,6 +95,9 @@ class ThreadState:
     thread_id: int | None
     thread_revision: int
     count: int = 0  # visible comments and mentions: what /counts answers
+    # The first vote the revision does not show yet (None: it shows every vote); see
+    # :mod:`commentsvc.services.votes`.
+    scores_changed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,15 @@ class Snapshot:
     roots: list[dict[str, Any]]
     root_ids: list[int]
     mentions: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """A snapshot's top-level comments in one order (pinned first), with the sort key of each:
+    a page starts after the key its cursor names."""
+
+    roots: list[dict[str, Any]]
+    keys: list[tuple[int, ...]]
 
 
 @dataclass
@@ -126,10 +139,11 @@ class ThreadCache:
         self.states: LRU[tuple[str, str], tuple[float, ThreadState | None]] = LRU(8192, "states")
         self.sites: LRU[tuple[int, int], SiteView] = LRU(256, "sites")
         self.snapshots: LRU[tuple[int, int], Snapshot] = LRU(256, "snapshots")
+        self.orders: LRU[tuple[int, int, str], Ordering] = LRU(256, "orders")
         self.pages: LRU[str, RenderedPage] = LRU(1024, "pages")
 
     def flush_counts(self) -> None:
-        for lru in (self.states, self.sites, self.snapshots, self.pages):
+        for lru in (self.states, self.sites, self.snapshots, self.orders, self.pages):
             lru.flush_counts()
 
 
@@ -170,7 +184,11 @@ def _drop_pending(session: sa.orm.Session, *_: object) -> None:
 
 
 def install_commit_hooks() -> None:
-    """Once per process: forget cached revisions after the commits that changed them."""
+    """Once per process: forget cached revisions after the commits that changed them, and
+    publish what they changed to live streams (:mod:`commentsvc.live.changes`)."""
+    from commentsvc.live.changes import install_hooks
+
+    install_hooks()
     if not sa.event.contains(sa.orm.Session, "after_commit", _forget_committed):
         sa.event.listen(sa.orm.Session, "after_commit", _forget_committed)
         sa.event.listen(sa.orm.Session, "after_soft_rollback", _drop_pending)

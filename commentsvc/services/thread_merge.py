@@ -17,6 +17,8 @@ import sqlalchemy as sa
 
 from commentsvc.errors import InvalidInput
 from commentsvc.extensions import db
+from commentsvc.live.batches import stream_key
+from commentsvc.live.touched import note_reload
 from commentsvc.models import AuditEntry, Comment, ImportedItem, Mention, Thread, Verification
 from commentsvc.services.thread_cache import forget_after_commit
 from commentsvc.services.threads import touch_thread
@@ -158,6 +160,12 @@ def _audit(into: Thread, action: str, kind: str, item_id: int, **details: Any) -
     )
 
 
+def _reload_readers(thread_id: int, site_name: str, identity: str, revision: int) -> None:
+    """Open live streams on the page read it again after the commit (docs/live.md): the rows
+    moved here by Core statements give the live hooks no events to send."""
+    note_reload(db.session(), thread_id, stream_key(site_name, identity), revision)
+
+
 def _forget_rows(kind: type, ids: set[int]) -> None:
     """Core statements changed these rows behind the session's back: reload them on next use."""
     for obj in list(db.session.identity_map.values()):
@@ -176,6 +184,7 @@ def merge_threads(source: Thread, into: Thread, *, actor: str) -> MergeResult:
     db.session.flush()
     lock_threads(db.session.connection(), source.id, into.id)
     source_site, source_identity, source_url = source.site.name, source.identity, source.url
+    source_id, source_revision = source.id, source.revision
     moved_comments = set(
         db.session.scalars(sa.select(Comment.id).where(Comment.thread_id == source.id))
     )
@@ -192,6 +201,8 @@ def merge_threads(source: Thread, into: Thread, *, actor: str) -> MergeResult:
     db.session.expire(into, ["title", "title_checked_at"])
     touch_thread(into)
     forget_after_commit(db.session(), source_site, source_identity)
+    _reload_readers(into.id, into.site.name, into.identity, 0)
+    _reload_readers(source_id, source_site, source_identity, source_revision)
     _audit(
         into,
         "thread.merge",
@@ -231,6 +242,8 @@ def move_comment(comment: Comment, into: Thread, *, actor: str) -> int:
     _forget_rows(Comment, ids)
     touch_thread(old)
     touch_thread(into)
+    for thread in (old, into):
+        _reload_readers(thread.id, thread.site.name, thread.identity, 0)
     _audit(
         into,
         "comment.move",
@@ -283,7 +296,9 @@ def move_mention(mention: Mention, into: Thread, *, actor: str) -> None:
     _forget_rows(Mention, {kept})
     if old is not None:
         touch_thread(old)
+        _reload_readers(old.id, old.site.name, old.identity, 0)
     touch_thread(into)
+    _reload_readers(into.id, into.site.name, into.identity, 0)
     _audit(into, "mention.move", "mention", kept, from_thread=old.id if old else None, actor=actor)
 
 

@@ -10,28 +10,41 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from bisect import bisect_right
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from commentsvc.avatars import avatar_url
+from commentsvc.errors import InvalidInput
 from commentsvc.extensions import db
-from commentsvc.models import Comment, CommentStatus, Mention, Site, Thread, Verification
+from commentsvc.models import (
+    Comment,
+    CommentStatus,
+    Mention,
+    Site,
+    Thread,
+    ThreadOrder,
+    Verification,
+)
 from commentsvc.photos import photo_url
 from commentsvc.providers import enabled_providers
 from commentsvc.services.photos import stored_versions
 from commentsvc.services.thread_cache import (
+    Ordering,
     RenderedPage,
     SiteView,
     Snapshot,
     ThreadState,
     cache,
 )
+from commentsvc.services.votes import seconds_until_shown
 
-FORMAT_VERSION = 1  # bump when the JSON shape changes: old ETags must not match
+FORMAT_VERSION = 3  # bump when the JSON shape changes: old ETags must not match
 GZIP_MIN_BYTES = 1024
 
 
@@ -54,20 +67,44 @@ def thread_state(site_name: str, identity: str) -> ThreadState | None:
             return remembered[1]
     state = _query_state(site_name, identity)
     if caches.state_seconds > 0:
-        caches.states.put(key, (time.monotonic() + caches.state_seconds, state))
+        # Not past the moment unshown votes fall due: the read then shows them (:func:`is_due`).
+        waiting = seconds_until_shown(state.scores_changed_at) if state else None
+        seconds = min(caches.state_seconds, waiting if waiting is not None else float("inf"))
+        caches.states.put(key, (time.monotonic() + seconds, state))
     return state
 
 
 def _query_state(site_name: str, identity: str) -> ThreadState | None:
     row = db.session.execute(
-        sa.select(Site.id, Site.revision, Thread.id, Thread.revision, Thread.visible_count)
+        sa.select(
+            Site.id,
+            Site.revision,
+            Thread.id,
+            Thread.revision,
+            Thread.visible_count,
+            Thread.scores_changed_at,
+        )
         .select_from(Site)
         .outerjoin(Thread, sa.and_(Thread.site_id == Site.id, Thread.identity == identity))
         .where(Site.name == site_name)
     ).first()
     if row is None:
         return None
-    return ThreadState(row[0], row[1], row[2], row[3] or 0, row[4] or 0)
+    return ThreadState(row[0], row[1], row[2], row[3] or 0, row[4] or 0, row[5])
+
+
+def has_votes_due(state: ThreadState) -> bool:
+    """Votes the thread's revision does not show yet are due to show
+    (:func:`commentsvc.services.votes.show_scores`)."""
+    return seconds_until_shown(state.scores_changed_at) == 0.0
+
+
+def keep_state(site_name: str, identity: str, state: ThreadState) -> None:
+    """Remember ``state`` for ``THREAD_STATE_SECONDS`` although its votes are due: showing
+    them failed (a read-only database), and each read should not try again at once."""
+    caches = cache()
+    if caches.state_seconds > 0:
+        caches.states.put((site_name, identity), (time.monotonic() + caches.state_seconds, state))
 
 
 def thread_states(site_name: str, url_keys: set[str]) -> dict[str, ThreadState] | None:
@@ -117,6 +154,8 @@ def site_public(site: Site) -> dict[str, Any]:
         "max_depth": site.max_depth,
         "mentions_display": site.mentions_display.value,
         "providers": [{"id": p.id, "name": p.name} for p in enabled_providers(site)],
+        "sort": site.default_order.value,
+        "votes": site.is_voting_enabled,
     }
 
 
@@ -144,6 +183,8 @@ _COMMENT_COLUMNS = (
     Comment.status,
     Comment.created_at,
     Comment.edited_at,
+    Comment.shown_score,  # not ``score``: one revision shows one set of counts (votes.py)
+    Comment.is_pinned,
 )
 
 
@@ -164,6 +205,8 @@ def comment_node(row: sa.Row | Comment) -> dict[str, Any]:
         "created": isoformat(row.created_at),
         "edited": isoformat(row.edited_at),
         "status": CommentStatus(row.status).value,
+        "score": 0 if is_deleted else row.shown_score or 0,
+        "pinned": bool(row.is_pinned) and not is_deleted,
         "replies": [],
     }
 
@@ -262,12 +305,108 @@ def snapshot(state: ThreadState, url_key: str) -> Snapshot:
     return cached
 
 
-def page_etag(state: ThreadState, url_key: str, after: int | None, limit: int) -> str:
+# Where a page starts: the sort key of the last comment of the page before, as the ``next``
+# of that page wrote it. Oldest and newest: the id ("123"); top: score and id ("7.123"); a
+# pinned comment's with a "p" before it.
+_CURSORS = {
+    ThreadOrder.OLDEST: re.compile(r"(p?)([0-9]{1,19})"),
+    ThreadOrder.NEWEST: re.compile(r"(p?)([0-9]{1,19})"),
+    ThreadOrder.TOP: re.compile(r"(p?)([0-9]{1,19})\.([0-9]{1,19})"),
+}
+MAX_CURSOR_NUMBER = 2**62
+
+SortKey = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """Which page of a thread a read asks for: its order, where it starts and its length."""
+
+    order: ThreadOrder
+    after: str | None  # a cursor, checked by :func:`page_request`
+    limit: int
+
+    @property
+    def after_key(self) -> SortKey | None:
+        if self.after is None:
+            return None
+        match = _CURSORS[self.order].fullmatch(self.after)
+        pin = 0 if match[1] else 1
+        numbers = [int(group) for group in match.groups()[1:]]
+        if self.order is ThreadOrder.NEWEST:
+            return (pin, -numbers[0])
+        if self.order is ThreadOrder.TOP:
+            return (pin, -numbers[0], numbers[1])
+        return (pin, numbers[0])
+
+
+def page_request(order: str, after: str | None, limit: int) -> PageRequest:
+    """The page asked for, or InvalidInput naming what is wrong with ``sort`` or ``after``."""
+    try:
+        chosen = ThreadOrder(order)
+    except ValueError:
+        names = ", ".join(o.value for o in ThreadOrder)
+        raise InvalidInput(f"'sort' must be one of {names}.", field="sort") from None
+    if after:
+        match = _CURSORS[chosen].fullmatch(after)
+        if match is None or any(int(g) > MAX_CURSOR_NUMBER for g in match.groups()[1:]):
+            raise InvalidInput(
+                f"'after' must be the 'next' of the page before, in sort={chosen.value}.",
+                field="after",
+            )
+    return PageRequest(chosen, after or None, limit)
+
+
+def _sort_key(order: ThreadOrder, node: dict[str, Any]) -> SortKey:
+    pin = 0 if node["pinned"] else 1
+    if order is ThreadOrder.NEWEST:
+        return (pin, -node["id"])
+    if order is ThreadOrder.TOP:
+        return (pin, -node["score"], node["id"])
+    return (pin, node["id"])
+
+
+def _cursor(order: ThreadOrder, node: dict[str, Any]) -> str:
+    pin = "p" if node["pinned"] else ""
+    if order is ThreadOrder.TOP:
+        return f"{pin}{node['score']}.{node['id']}"
+    return f"{pin}{node['id']}"
+
+
+def _replies_by_score(node: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``node`` whose replies, at every level, go by score (then oldest first); the
+    snapshot's own nodes, shared by the other orders, are left as they are."""
+    if not node["replies"]:
+        return node
+    replies = [_replies_by_score(reply) for reply in node["replies"]]
+    replies.sort(key=lambda reply: (-reply["score"], reply["id"]))
+    return {**node, "replies": replies}
+
+
+def ordering(state: ThreadState, shot: Snapshot, order: ThreadOrder) -> Ordering:
+    """The snapshot's top-level comments in ``order``, pinned ones first: built once per
+    revision and order. Replies stay under their parent: oldest first, by score for top."""
+    key = (state.thread_id or 0, state.thread_revision, order.value)
+    found = cache().orders.get(key) if state.thread_id else None
+    if found is not None:
+        return found
+    roots = shot.roots
+    if order is ThreadOrder.TOP:
+        roots = [_replies_by_score(root) for root in roots]
+    keyed = sorted(((_sort_key(order, root), root) for root in roots), key=lambda kr: kr[0])
+    found = Ordering([root for _, root in keyed], [k for k, _ in keyed])
+    if state.thread_id:
+        cache().orders.put(key, found)
+    return found
+
+
+def page_etag(state: ThreadState, url_key: str, page: PageRequest) -> str:
     """Names one page of one revision; pages of no thread yet differ by their URL."""
     thread = f"t{state.thread_id}" if state.thread_id else f"u{_short_hash(url_key)}"
     return (
         f'"v{FORMAT_VERSION}-s{state.site_id}.{state.site_revision}'
-        f'-{thread}.{state.thread_revision}-a{after or 0}-l{limit}"'
+        f"-{thread}.{state.thread_revision}-{page.order.value}-a{page.after or 0}"
+        f'-l{page.limit}"'
     )
 
 
@@ -276,26 +415,31 @@ def _short_hash(text: str) -> str:
 
 
 def render_page(
-    state: ThreadState, site: SiteView, url_key: str, after: int | None, limit: int
+    state: ThreadState, site: SiteView, url_key: str, page: PageRequest
 ) -> RenderedPage:
     """One page of the thread as JSON bytes, serialised once per revision."""
-    etag = page_etag(state, url_key, after, limit)
-    page = cache().pages.get(etag)
-    if page is not None:
-        return page
+    etag = page_etag(state, url_key, page)
+    rendered = cache().pages.get(etag)
+    if rendered is not None:
+        return rendered
     shot = snapshot(state, url_key)
-    start = bisect_right(shot.root_ids, after) if after else 0
-    roots = shot.roots[start : start + limit]
-    has_more = start + limit < len(shot.roots)
+    ordered = ordering(state, shot, page.order)
+    after = page.after_key
+    start = bisect_right(ordered.keys, after) if after else 0
+    roots = ordered.roots[start : start + page.limit]
+    has_more = start + page.limit < len(ordered.roots)
     document = {
-        "thread": shot.thread,
+        # The revision the page was read at: the widget opens the live stream from it (never
+        # newer than what the page shows, so no event between the read and the stream is lost).
+        "thread": {**shot.thread, "revision": state.thread_revision},
         "site": site.public,
+        "sort": page.order.value,
         "comments": roots,
         "mentions": shot.mentions if not after else [],
-        "next": str(roots[-1]["id"]) if has_more and roots else None,
-        "total_top_level": len(shot.roots),
+        "next": _cursor(page.order, roots[-1]) if has_more and roots else None,
+        "total_top_level": len(ordered.roots),
     }
     body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
-    page = RenderedPage(etag, body)
-    cache().pages.put(etag, page)
-    return page
+    rendered = RenderedPage(etag, body)
+    cache().pages.put(etag, rendered)
+    return rendered

@@ -9,6 +9,8 @@ import sqlalchemy as sa
 
 from commentsvc.errors import InvalidInput
 from commentsvc.extensions import db
+from commentsvc.live.batches import stream_key
+from commentsvc.live.touched import note_touch
 from commentsvc.models import Comment, CommentStatus, Mention, Site, Thread, Verification
 from commentsvc.models.base import utcnow
 from commentsvc.services.thread_cache import forget_after_commit
@@ -102,9 +104,12 @@ def touch_thread(thread: Thread) -> None:
     One UPDATE, so concurrent writers cannot lose a bump or leave a stale count behind.
     """
     db.session.flush()
-    db.session.execute(_recount(), {"thread_id": thread.id})
+    revision = db.session.execute(_recount(), {"thread_id": thread.id}).scalar()
     db.session.expire(thread, ["revision", "visible_count"])
     forget_after_commit(db.session(), thread.site.name, thread.identity)
+    if revision is not None:  # live streams get the change once committed (docs/live.md)
+        key = stream_key(thread.site.name, thread.identity)
+        note_touch(db.session(), thread.id, key, revision)
 
 
 @cache
@@ -132,4 +137,5 @@ def _recount() -> sa.Update:
         sa.update(table)
         .where(table.c.id == thread_id)
         .values(revision=table.c.revision + 1, visible_count=comments + mentions)
+        .returning(table.c.revision)
     )

@@ -11,7 +11,13 @@ from tests.api.conftest import PAGE, read_thread
 def test_unknown_page_reads_as_empty_thread(client, site) -> None:
     response = read_thread(client)
     assert response.status_code == 200
-    assert response.json["thread"] == {"id": None, "url": PAGE, "title": None, "count": 0}
+    assert response.json["thread"] == {
+        "id": None,
+        "url": PAGE,
+        "title": None,
+        "count": 0,
+        "revision": 0,
+    }
     assert response.json["comments"] == [] and response.json["mentions"] == []
 
 

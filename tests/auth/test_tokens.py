@@ -221,6 +221,7 @@ def test_me_shows_an_embedding_page_nothing_it_does_not_need(app, client, accoun
     by_session = client.get("/api/me").get_json()
 
     assert by_token["site"] == "blog"
+    assert by_token["operator"] is True  # of this site only: the widget offers Pin
     assert set(by_token["account"]) == {"name", "avatar"}  # no id, email, providers or roles
     assert by_session["account"]["operator_of"] == ["blog"]
     assert by_session["account"]["id"] == account.id

@@ -109,6 +109,7 @@ def _nginx_config(folder: Path, gunicorn_port: int, nginx_port: int) -> Path:
         template,
         {
             "COMMENTSVC_UPSTREAM": f"{HOST}:{gunicorn_port}",
+            "COMMENTSVC_EVENTS_UPSTREAM": f"{HOST}:{gunicorn_port}",
             "NGINX_LISTEN": f"{HOST}:{nginx_port}",
             "NGINX_CACHE_PATH": str(folder / "cache"),
         },

@@ -58,3 +58,29 @@ def test_only_nginx_is_published_and_gunicorn_trusts_forwarding_headers_from_it_
     assert services["web"]["environment"]["COMMENTSVC_PROXY_COUNT"] == "1"
     template = services["nginx"]["volumes"][0].split(":")[0]
     assert (ROOT / "deploy" / template).is_file()
+
+
+def test_nginx_limits_live_streams_per_client_with_ipv6_counted_by_its_64() -> None:
+    template = (ROOT / "deploy" / "nginx" / "commentsvc.conf.template").read_text()
+    events = template.split("location ~ ^/api/sites/[^/]+/thread/events$ {", 1)[1]
+    events = events.split("}", 1)[0]
+    assert re.search(r"limit_conn commentsvc_events_per_client \d+;", events)
+    assert "limit_req zone=commentsvc_events_opens" in events
+    assert "limit_conn_zone $commentsvc_events_client zone=commentsvc_events_per_client" in template
+    key = template.split("map $binary_remote_addr $commentsvc_events_client {", 1)[1]
+    pattern = re.search(r'"~(.*)" \$net;', key).group(1).replace("(?<", "(?P<")  # PCRE
+    ipv6, ipv4 = bytes(range(1, 17)), bytes([127, 0, 0, 1])
+    assert re.match(pattern, ipv6.decode("latin-1")).group("net") == ipv6[:8].decode("latin-1")
+    assert re.match(pattern, ipv4.decode("latin-1")) is None  # the whole IPv4 address
+
+
+def test_nginx_holds_two_connections_for_every_live_stream_the_events_process_takes() -> None:
+    main = (ROOT / "deploy" / "nginx" / "nginx.conf").read_text()
+    connections = int(re.search(r"worker_connections (\d+);", main).group(1))
+    files = int(re.search(r"worker_rlimit_nofile (\d+);", main).group(1))
+    events = (ROOT / "deploy" / "gunicorn-events.conf.py").read_text()
+    threads = int(re.search(r'"EVENTS_THREADS", "(\d+)"', events).group(1))
+    assert connections >= 2 * threads and files > connections
+    nginx = COMPOSE["services"]["nginx"]
+    assert "./nginx/nginx.conf:/etc/nginx/nginx.conf:ro" in nginx["volumes"]
+    assert nginx["ulimits"]["nofile"]["soft"] >= files
