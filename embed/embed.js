@@ -17,8 +17,8 @@
  *
  * Layout of this file: shared helpers (storage, DOM, sign-in token, API), then one widget as
  * functions that all take `ctx` (made by mount(): the widget's elements, state and wording):
- * the thread (start, mentions, pages, permalinks), one item (comment, mention), and the form
- * with sign-in.
+ * the thread (start, order, mentions, pages, permalinks), live updates, one item (comment,
+ * mention, votes, pins), and the form with sign-in.
  */
 (() => {
   "use strict";
@@ -42,6 +42,9 @@
   const TOKEN_KEY = "commentsvc:token:" + ORIGIN + ":" + ((me && me.dataset.site) || "");
   const OWN_KEY = "commentsvc:own:" + ORIGIN;
   const GUEST_KEY = "commentsvc:guest";
+  const VOTER_KEY = "commentsvc:voter";
+  const VOTES_KEY = "commentsvc:votes:" + ORIGIN;
+  const SORTS = ["oldest", "newest", "top"];
   const enc = encodeURIComponent;
   const widgets = new Set();
   const mounted = new WeakMap();
@@ -213,6 +216,19 @@
   for (const id in own) if (Date.now() - own[id].at > 7 * 864e5) delete own[id];
   const saveOwn = () => store.set(OWN_KEY, own);
 
+  /* Up-votes: a guest's browser is one voter, named by a random token the server only hashes;
+   * the reader's own votes are remembered so the buttons show them on the next visit. */
+  const votes = store.get(VOTES_KEY) || {};
+  function voter() {
+    let token = store.get(VOTER_KEY);
+    if (!token) {
+      const bytes = crypto.getRandomValues(new Uint8Array(18));
+      token = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_");
+      store.set(VOTER_KEY, token);
+    }
+    return token;
+  }
+
   /* A site's own wording wins over every catalogue: `data-text-heading-one="…"` on the script
    * tag (dataset key textHeadingOne) or `text: {heading: {one: "…"}}` in init()'s options. */
   function overrides(opts) {
@@ -323,6 +339,7 @@
     const catalogue = LANGS.includes(base) ? base : "en";
     const rtl = RTL.includes(catalogue) || getComputedStyle(host).direction === "rtl";
     const over = overrides(opts);
+    const sortKey = "commentsvc:sort:" + opts.site;
     const ctx = {
       host,
       over,
@@ -335,14 +352,23 @@
       root: host.shadowRoot || host.attachShadow({ mode: "open" }),
       t: translator(lang, EN, over),
       byId: new Map(),
+      sortKey,
+      sort: SORTS.find((name) => name === store.get(sortKey)),
+      fresh: [], // items from the stream the reader has not asked to see yet
+      mentions: [],
+      operator: false,
       state: { count: 0, loaded: 0, total: 0, next: null, site: null, title: null },
       rendering: Promise.resolve(),
       seq: 0,
       seeking: 0,
+      reads: 0,
+      counted: new Set(), // ids counted live that come with a later page
       live: h("div", { cls: "cs-sr", role: "status", "aria-live": "polite" }),
-      heading: h("h2", { cls: "cs-count" }),
+      heading: h("h2", { cls: "cs-count", tabindex: -1 }),
       notice: h("p", { cls: "cs-gone", role: "alert", hidden: true }),
       formSlot: h("div"),
+      order: h("p", { cls: "cs-sort", hidden: true }),
+      news: h("button", { type: "button", cls: "cs-new cs-btn cs-primary", hidden: true }),
       list: h("ol", { cls: "cs-list" }),
       more: h("button", { type: "button", cls: "cs-more cs-btn", hidden: true }),
       mentionBox: h("section", { cls: "cs-ms", hidden: true }),
@@ -351,41 +377,58 @@
     const wrap = (ctx.wrap = h(
       "div",
       { cls: "cs", lang, dir: rtl ? "rtl" : null, "data-font": opts.font },
-      ...["live", "heading", "notice", "formSlot", "list", "more", "mentionBox", "feed"].map(
-        (name) => ctx[name],
-      ),
+      ...[
+        "live",
+        "heading",
+        "notice",
+        "formSlot",
+        "order",
+        "news",
+        "list",
+        "more",
+        "mentionBox",
+        "feed",
+      ].map((name) => ctx[name]),
     ));
-    const dark = matchMedia("(prefers-color-scheme: dark)");
-    const theme = () =>
-      (wrap.dataset.theme = /^(light|dark)$/.test(opts.theme)
-        ? opts.theme
-        : dark.matches
-          ? "dark"
-          : "light");
-    theme();
-    dark.addEventListener("change", theme);
+    dress(ctx, opts.theme);
     setInterval(() => {
       // "now" ages into "2 minutes ago"
       for (const time of ctx.relative ? wrap.querySelectorAll("time") : [])
         time.textContent = since(new Date(time.dateTime), ctx.relative);
     }, 60000);
+    ctx.heading.textContent = ctx.t("loading");
+    ctx.more.addEventListener("click", () => loadMore(ctx));
+    ctx.news.addEventListener("click", () => showFresh(ctx));
+    addEventListener("hashchange", () => seek(ctx));
+    const widget = { redraw: () => redraw(ctx) || role(ctx), host };
+    widgets.add(widget);
+    start(ctx);
+    return widget;
+  }
+
+  /* The theme (the page's choice, else the reader's system, followed as it changes) and the
+   * styles, into the shadow root with the widget. */
+  function dress(ctx, choice) {
+    const { wrap, root } = ctx;
+    const dark = matchMedia("(prefers-color-scheme: dark)");
+    const theme = () =>
+      (wrap.dataset.theme = /^(light|dark)$/.test(choice)
+        ? choice
+        : dark.matches
+          ? "dark"
+          : "light");
+    theme();
+    dark.addEventListener("change", theme);
     try {
       // A constructed sheet is shared by every widget and passes a host page's strict CSP
       // (style-src without 'unsafe-inline'), which would block a <style> element.
       sheet = sheet || new CSSStyleSheet();
       if (!sheet.cssRules.length) sheet.replaceSync(CSS);
-      ctx.root.adoptedStyleSheets = [sheet];
-      ctx.root.replaceChildren(wrap);
+      root.adoptedStyleSheets = [sheet];
+      root.replaceChildren(wrap);
     } catch (e) {
-      ctx.root.replaceChildren(h("style", { text: CSS }), wrap);
+      root.replaceChildren(h("style", { text: CSS }), wrap);
     }
-    ctx.heading.textContent = ctx.t("loading");
-    ctx.more.addEventListener("click", () => loadMore(ctx));
-    addEventListener("hashchange", () => seek(ctx));
-    const widget = { redraw: () => redraw(ctx), host };
-    widgets.add(widget);
-    start(ctx);
-    return widget;
   }
 
   const announce = (ctx, text) => {
@@ -402,11 +445,12 @@
       : ctx.t("headingNone");
   }
 
+  const sitePath = (ctx, rest) => "api/sites/" + enc(ctx.site) + rest;
+
   const threadPath = (ctx, after) =>
-    "api/sites/" +
-    enc(ctx.site) +
-    "/thread?url=" +
+    sitePath(ctx, "/thread?url=") +
     enc(ctx.pageUrl) +
+    (ctx.sort ? "&sort=" + ctx.sort : "") +
     (after ? "&after=" + enc(after) : "");
 
   async function start(ctx) {
@@ -426,43 +470,256 @@
     const t = (ctx.t = translator(ctx.lang, await messages, ctx.over));
     ctx.relative = new Intl.RelativeTimeFormat(ctx.lang, { numeric: "auto" });
     ctx.exact = new Intl.DateTimeFormat(ctx.lang, { dateStyle: "long", timeStyle: "short" });
-    const data = res.data;
-    Object.assign(ctx.state, {
-      site: data.site,
-      count: data.thread.count,
-      title: data.thread.title,
-    });
     ctx.wrap.setAttribute("role", "region");
     ctx.wrap.setAttribute("aria-label", t("comments"));
-    setCount(ctx, 0);
     const feed = "feeds/" + enc(ctx.site) + "/thread.atom?url=" + enc(ctx.pageUrl);
     ctx.feed.replaceChildren(
       h("a", { href: BASE + feed, type: "application/atom+xml", text: t("feed") }),
     );
+    await show(ctx, res.data);
     redraw(ctx);
-    showMentions(ctx, data);
-    await ctx.rendering;
-    showOwnPending(ctx);
+    sortControl(ctx);
+    role(ctx);
     ctx.host.dispatchEvent(new CustomEvent("commentsvc:ready", { bubbles: true }));
     seek(ctx);
+    watch(ctx);
   }
 
-  /* Replies and mentions as items (apart, or among the comments); likes and reposts as faces. */
-  function showMentions(ctx, data) {
+  /* Page 1 of the thread, in place of whatever is shown (first load, another order, reload). */
+  async function show(ctx, data) {
+    await ctx.rendering; // the last chunks of a previous page land before the list is emptied
+    Object.assign(ctx.state, {
+      site: data.site,
+      count: data.thread.count,
+      title: data.thread.title,
+      loaded: 0,
+    });
+    Object.assign(ctx, { sort: data.sort, rev: data.thread.revision, mentions: data.mentions });
+    ctx.byId.clear();
+    ctx.counted.clear();
+    ctx.list.replaceChildren();
+    ctx.fresh = [];
+    news(ctx);
+    setCount(ctx, 0);
+    const inline = data.site.mentions_display === "inline";
+    renderPage(ctx, data, inline ? data.mentions.filter((m) => !FACES.includes(m.type)) : []);
+    showMentions(ctx);
+    await ctx.rendering;
+    showOwnPending(ctx);
+  }
+
+  /* Page 1 again (a `reload`, another order). Only the latest read is shown; then the stream
+   * opens again from that read's revision, so nothing that happened during it is lost even
+   * when it came from the proxy's cache. `rev` (a reload's) asks past a copy older than it. */
+  async function reread(ctx, rev) {
+    const turn = ++ctx.reads;
+    try {
+      const path = threadPath(ctx) + (rev ? "&rev=" + rev : "");
+      const { data } = await api("GET", path, null, {}, false);
+      await ctx.rendering;
+      if (turn !== ctx.reads) return false;
+      await show(ctx, data);
+      if (ctx.es) ctx.es = ctx.es.close();
+      if (ctx.check) ctx.check();
+      return true;
+    } catch (e) {
+      announce(ctx, ctx.t(e.network ? "network" : "loadFailed"));
+    }
+  }
+
+  /* Oldest, newest or most voted first: the site's choice until the reader makes theirs. */
+  function sortControl(ctx) {
+    const select = h(
+      "select",
+      { id: "cs-o" },
+      ...SORTS.map((name) =>
+        h("option", { value: name, selected: name === ctx.sort, text: ctx.t("s_" + name) }),
+      ),
+    );
+    select.addEventListener("change", () => {
+      store.set(ctx.sortKey, (ctx.sort = select.value));
+      reread(ctx).then((done) => done && announce(ctx, select.selectedOptions[0].text));
+    });
+    ctx.order.replaceChildren(h("label", { for: "cs-o", text: ctx.t("sortBy") }), " ", select);
+    ctx.order.hidden = false;
+  }
+
+  /* Apart from the comments (or among them: see show()) replies and mentions as items; likes
+   * and reposts as faces. Drawn again whenever one arrives or goes. */
+  function showMentions(ctx) {
     const box = ctx.mentionBox;
-    const inline = ctx.state.site.mentions_display === "inline";
-    const items = data.mentions.filter((m) => !FACES.includes(m.type));
-    renderPage(ctx, data, inline ? items : []);
-    if (!inline && items.length)
+    const items = ctx.mentions.filter((m) => !FACES.includes(m.type));
+    box.replaceChildren();
+    if (ctx.state.site.mentions_display !== "inline" && items.length)
       box.append(
         h("h3", { text: ctx.t("mentions", { n: items.length }) }),
         h("ol", { cls: "cs-list" }, ...items.map((m) => h("li", { cls: "cs-c" }, mention(ctx, m)))),
       );
     for (const type of FACES) {
-      const some = data.mentions.filter((m) => m.type === type);
+      const some = ctx.mentions.filter((m) => m.type === type);
       if (some.length) box.append(faces(ctx, type, some));
     }
     box.hidden = !box.children.length;
+  }
+
+  /* Live: a stream only while the thread is on screen and the tab visible. */
+  function watch(ctx) {
+    const check = (ctx.check = () => {
+      const want = ctx.seen && !document.hidden;
+      if (want && !ctx.es && !(ctx.retryAt > Date.now())) listen(ctx);
+      if (!want && ctx.es) ctx.es = ctx.es.close();
+    });
+    new IntersectionObserver((entries) => {
+      ctx.seen = entries[entries.length - 1].isIntersecting;
+      check();
+    }).observe(ctx.host);
+    document.addEventListener("visibilitychange", check);
+  }
+
+  /* The browser reconnects with Last-Event-ID by itself; a stream opened again starts from the
+   * last revision seen (`since`). Refused, or failing three times running (blocked by CSP or
+   * a proxy, the network down): closed and tried again ever more rarely, whatever asks. */
+  function listen(ctx) {
+    const path = threadPath(ctx).replace("/thread?", "/thread/events?");
+    const es = (ctx.es = new EventSource(BASE + path + (ctx.rev != null ? "&since=" + ctx.rev : "")));
+    let errors = 0;
+    const on = (type, handle) =>
+      es.addEventListener(type, (event) => {
+        errors = 0;
+        try {
+          // Malformed data (never from this service) is left out, and the revision stays.
+          const data = JSON.parse(event.data);
+          if (!data || typeof data !== "object" || !(type === "reload" || data.id > 0)) return;
+          handle(data);
+          ctx.rev = +event.lastEventId || ctx.rev;
+        } catch (e) {
+          /* as malformed */
+        }
+      });
+    on("comment", (c) => arrive(ctx, c, true));
+    on("mention", (m) => arrive(ctx, m, true));
+    on("edit", (c) => arrive(ctx, c));
+    on("delete", (gone) => drop(ctx, gone));
+    on("reload", (data) => reread(ctx, data.revision));
+    es.onopen = () => (ctx.wait = 0); // errors count on: a stream cut at once is no better
+    es.onerror = () => {
+      if (ctx.es !== es || (es.readyState !== 2 && ++errors < 3)) return;
+      ctx.es = es.close();
+      ctx.wait = Math.min((ctx.wait || 5e3) * 2, 6e5);
+      ctx.retryAt = Date.now() + ctx.wait;
+      setTimeout(() => (ctx.retryAt = 0) || ctx.check(), ctx.wait);
+    };
+  }
+
+  const same = (a, b) => a.id === b.id && !a.kind === !b.kind;
+
+  /* Not shown to anyone but its author yet: held when posted (a held edit keeps the comment
+   * counted and answerable). */
+  const held = (c) => c.status === "pending" && !(own[c.id] && !own[c.id].pending);
+
+  /* A comment that belongs to a page not loaded yet: a reply to a comment not shown, or a new
+   * last one while later pages wait. It comes with its page. */
+  const unloaded = (ctx, c) =>
+    c.parent
+      ? !ctx.byId.has(c.parent) && !ctx.fresh.some((f) => !f.kind && f.id === c.parent)
+      : ctx.sort !== "newest" && !!ctx.state.next;
+
+  /* Shown items change in place; new ones wait behind "2 new comments — show". */
+  function arrive(ctx, item, isNew) {
+    let entry = !item.kind && ctx.byId.get(item.id);
+    if (entry && !entry.li.isConnected) {
+      ctx.byId.delete(item.id); // removed earlier: it comes back as new
+      entry = null;
+    }
+    const at = ctx.mentions.findIndex((m) => same(m, item));
+    const waits = ctx.fresh.findIndex((f) => same(f, item));
+    if (entry) {
+      const was = entry.c;
+      if (was.status === "deleted" ? item.status !== "deleted" : held(was) && !held(item)) {
+        setCount(ctx, 1); // a held comment approved, a deleted one restored
+        if (own[item.id]) delete own[item.id].pending;
+        saveOwn();
+      }
+      entry.c = { ...was, ...item, replies: [] };
+      redrawComment(ctx, entry);
+    } else if (at >= 0) {
+      const shown = ctx.list.querySelector("#mention-" + item.id);
+      if (shown) shown.replaceWith(mention(ctx, item));
+      ctx.mentions[at] = item;
+      showMentions(ctx);
+    } else if (waits >= 0) ctx.fresh[waits] = item;
+    else if (isNew && !item.kind && unloaded(ctx, item)) {
+      if (!ctx.counted.has(item.id)) setCount(ctx, 1);
+      ctx.counted.add(item.id);
+    } else if (isNew) {
+      ctx.fresh.push(item);
+      news(ctx);
+    }
+  }
+
+  function news(ctx) {
+    ctx.fresh = ctx.fresh.filter((f) => f.kind || !ctx.byId.has(f.id)); // own posts are shown
+    if (ctx.posting) return;
+    const n = ctx.fresh.length;
+    ctx.news.hidden = !n;
+    const key = ctx.fresh.some((f) => f.kind) ? "newResponses" : "newItems"; // likes too
+    ctx.news.textContent = ctx.t(key, { n });
+    if (n && n !== ctx.told) announce(ctx, ctx.news.textContent);
+    ctx.told = n;
+  }
+
+  /* In their places (replies under their parents), with what the reader looks at kept still. */
+  function showFresh(ctx) {
+    const inView = (el) => el.getBoundingClientRect().top >= 0;
+    const anchor = [...ctx.list.querySelectorAll("article")].find(inView);
+    const top = anchor && anchor.getBoundingClientRect().top;
+    const inline = ctx.state.site.mentions_display === "inline";
+    let first;
+    for (const item of ctx.fresh) {
+      if (!item.kind && ctx.byId.has(item.id)) continue; // came with a page meanwhile
+      setCount(ctx, 1);
+      let li;
+      if (item.kind) {
+        ctx.mentions.push(item);
+        if (inline && !FACES.includes(item.type))
+          li = place(ctx, h("li", { cls: "cs-c" }, mention(ctx, item)));
+      } else if (!item.parent || ctx.byId.has(item.parent)) li = insert(ctx, item);
+      first = first || li;
+    }
+    showMentions(ctx);
+    ctx.fresh = [];
+    news(ctx);
+    if (anchor) scrollBy(0, anchor.getBoundingClientRect().top - top);
+    // The button is gone: focus moves to the first new item, else to the heading.
+    (first ? first.firstChild : ctx.heading).focus({ preventScroll: true });
+  }
+
+  /* A comment taken away (deleted, hidden): a placeholder while replies hang under it. */
+  function unshow(ctx, entry) {
+    if (!held(entry.c)) setCount(ctx, -1);
+    if (entry.replies.children.length) {
+      entry.c = { ...entry.c, status: "deleted", html: "", author: {} };
+      redrawComment(ctx, entry);
+    } else {
+      entry.li.remove();
+      ctx.byId.delete(entry.c.id);
+    }
+  }
+
+  function drop(ctx, gone) {
+    ctx.fresh = ctx.fresh.filter((f) => !same(f, { ...gone, kind: gone.kind === "mention" }));
+    news(ctx);
+    if (gone.kind === "comment" && ctx.counted.delete(gone.id)) setCount(ctx, -1); // not shown
+    const entry = gone.kind === "comment" && ctx.byId.get(gone.id);
+    const mentions = ctx.mentions.filter((m) => m.id !== gone.id);
+    if (gone.kind === "mention" && mentions.length < ctx.mentions.length) {
+      const shown = ctx.list.querySelector("#mention-" + gone.id);
+      if (shown) shown.parentNode.remove();
+      ctx.mentions = mentions;
+      showMentions(ctx);
+      setCount(ctx, -1);
+    }
+    if (entry && entry.li.isConnected && entry.c.status !== "deleted") unshow(ctx, entry);
   }
 
   function faces(ctx, type, some) {
@@ -553,6 +810,8 @@
     const match = /^#((comment|mention)-\d+)$/.exec(location.hash);
     const turn = ++ctx.seeking;
     if (!match || !ctx.state.site) return;
+    const waits = (f) => (f.kind ? "mention-" : "comment-") + f.id === match[1];
+    if (ctx.fresh.some(waits)) showFresh(ctx); // only behind "show" yet
     let found;
     for (;;) {
       await ctx.rendering;
@@ -577,14 +836,17 @@
     state.next = data.next;
     state.total = data.total_top_level;
     state.loaded += data.comments.length;
-    const items = [...data.comments, ...mentions].sort((a, b) =>
-      a.created < b.created ? -1 : a.created > b.created ? 1 : 0,
-    );
+    // The server's order; inline mentions go among the comments by date.
+    const by = ctx.sort === "newest" ? -1 : 1;
+    const items = mentions.length
+      ? [...data.comments, ...mentions].sort((a, b) => (a.created < b.created ? -by : by))
+      : [...data.comments];
     const stack = items.reverse().map((item) => [item, ctx.list]);
     const first = stack.length ? stack[stack.length - 1][0] : null;
     const step = (budget) => {
       while (stack.length && budget--) {
         const [item, into] = stack.pop();
+        if (ctx.byId.has(item.id) && !item.kind) continue; // arrived live before its page
         if (item.kind) {
           into.append(h("li", { cls: "cs-c" }, mention(ctx, item)));
           continue;
@@ -626,6 +888,7 @@
       const { data } = await api("GET", threadPath(ctx, ctx.state.next), null, {}, false);
       await ctx.rendering; // the previous page's last top-level comments come first
       const first = renderPage(ctx, data, []);
+      ctx.rendering.then(() => news(ctx)); // what waited behind "show" and came with the page
       const entry = first && ctx.byId.get(first.id);
       if (entry && !quiet) entry.li.firstChild.focus();
       if (!quiet) announce(ctx, ctx.t("moreLoaded"));
@@ -639,10 +902,11 @@
   }
 
   function comment(ctx, c) {
-    const li = h("li", { cls: "cs-c" });
+    const li = h("li", { cls: c.pinned ? "cs-c cs-pin" : "cs-c" });
     const replies = h("ol", { cls: c.depth >= INDENT_CAP ? "cs-r cs-flat" : "cs-r" });
     const entry = { c, li, replies };
     ctx.byId.set(c.id, entry);
+    ctx.counted.delete(c.id);
     li.append(article(ctx, entry), replies);
     return [li, replies];
   }
@@ -663,12 +927,20 @@
         : h("div", { cls: "cs-b" }, clean(c.html)),
       foot,
     );
-    if (!gone && c.status !== "pending")
+    if (!gone && !held(c))
       foot.append(
-        button(t("reply"), (event) => openReply(ctx, entry, event.target), {
-          "aria-expanded": "false",
-        }),
-        copyButton(ctx, "comment-" + c.id),
+        ...[
+          ctx.state.site.votes && !mine && voteButton(ctx, entry),
+          button(t("reply"), (event) => openReply(ctx, entry, event.target), {
+            "aria-expanded": "false",
+          }),
+          copyButton(ctx, "comment-" + c.id),
+          ctx.operator &&
+            !c.depth &&
+            button(t(c.pinned ? "unpin" : "pin"), () => pin(ctx, entry), {
+              cls: "cs-btn cs-link cs-pn",
+            }),
+        ].filter(Boolean),
       );
     const left = mine ? Date.parse(mine.until) - Date.now() : 0;
     if (!gone && left > 0) {
@@ -709,17 +981,98 @@
           text: t("edited"),
         }),
       c.status === "pending" && h("span", { cls: "cs-pend", text: t("pending") }),
+      c.pinned && h("span", { cls: "cs-pend cs-pinned", text: t("pinned") }),
     );
   }
 
-  function redrawComment(ctx, entry) {
-    entry.li.firstChild.replaceWith(article(ctx, entry));
+  function voteButton(ctx, entry) {
+    const vote = h("button", { type: "button", cls: "cs-btn cs-vote" });
+    const paint = () => {
+      vote.setAttribute("aria-pressed", !!votes[entry.c.id]);
+      vote.setAttribute("aria-label", ctx.t("upvote", { n: entry.c.score }));
+      vote.textContent = "▲ " + entry.c.score;
+    };
+    vote.addEventListener("click", async () => {
+      const id = entry.c.id;
+      if (vote.ariaDisabled) return; // one vote in flight at a time
+      vote.ariaDisabled = "true";
+      try {
+        const path = "api/comments/" + id + "/vote";
+        const headers = { "X-Commentsvc-Voter": voter() };
+        const { data } = await api("PUT", path, { value: votes[id] ? 0 : 1 }, headers);
+        votes[id] = data.value || undefined;
+        store.set(VOTES_KEY, votes);
+        entry.c.score = data.score; // others see it once the thread's counts refresh
+        paint();
+      } catch (e) {
+        announce(ctx, e.network ? ctx.t("network") : e.message);
+      }
+      vote.ariaDisabled = null;
+    });
+    paint();
+    return vote;
   }
+
+  /* Operators pin a top-level comment: it moves up among the pinned at once; unpinned, the
+   * thread is read again to find its place (others see either on their next read). */
+  async function pin(ctx, entry) {
+    const id = entry.c.id;
+    try {
+      const { data } = await api("PUT", "api/comments/" + id + "/pin", { pinned: !entry.c.pinned });
+      entry.c.pinned = data.pinned;
+      redrawComment(ctx, entry);
+      if (data.pinned)
+        ctx.list.insertBefore(entry.li, ctx.list.querySelector(":scope > :not(.cs-pin)"));
+      else await reread(ctx);
+      const now = ctx.byId.get(id);
+      (now ? now.li.querySelector(".cs-pn") : ctx.heading).focus();
+    } catch (e) {
+      announce(ctx, e.network ? ctx.t("network") : e.message);
+    }
+  }
+
+  /* Whether the signed-in reader operates this site (then comments offer Pin). A plain read:
+   * it neither renews nor forgets the token (a failed renewal is for a post to report). */
+  async function role(ctx) {
+    const was = ctx.operator;
+    const me =
+      auth.token() &&
+      (await fetch(BASE + "api/me", { headers: auth.header() })
+        .then((res) => (res.ok ? res.json() : null))
+        .catch(() => null));
+    ctx.operator = !!(me && me.operator);
+    if (was !== ctx.operator)
+      for (const entry of ctx.byId.values()) if (entry.li.isConnected) redrawComment(ctx, entry);
+  }
+
+  /* Drawn again (an edit, an approval, a pin): focus stays on the same button. */
+  function redrawComment(ctx, entry) {
+    const old = entry.li.firstChild;
+    const was = ctx.root.activeElement;
+    const node = article(ctx, entry);
+    entry.li.classList.toggle("cs-pin", !!entry.c.pinned);
+    old.replaceWith(node);
+    if (!old.contains(was)) return;
+    const twin = [...node.querySelectorAll("button")].find(
+      (b) =>
+        b.className === was.className &&
+        (b.matches(".cs-vote") || b.textContent === was.textContent),
+    );
+    (twin || node).focus();
+  }
+
+  /* A new top-level item: last, or in newest order first after the pinned ones. */
+  const place = (ctx, li) =>
+    ctx.list.insertBefore(
+      li,
+      ctx.sort === "newest" ? ctx.list.querySelector(":scope > :not(.cs-pin)") : null,
+    );
 
   function insert(ctx, c) {
     const parent = c.parent && ctx.byId.get(c.parent);
     const [li] = comment(ctx, { replies: [], ...c });
-    (parent ? parent.replies : ctx.list).append(li);
+    if (parent) parent.replies.append(li);
+    else place(ctx, li);
     return li;
   }
 
@@ -843,7 +1196,7 @@
       if (!body.value.trim()) return;
       try {
         // The server renders it, so the preview is exactly what posting will store.
-        const path = "api/sites/" + enc(ctx.site) + "/preview";
+        const path = sitePath(ctx, "/preview");
         const { data } = await api("POST", path, { body: body.value }, {}, false);
         pane.replaceChildren(clean(data.html));
       } catch (e) {
@@ -882,6 +1235,7 @@
       } else error.textContent = text;
     }
     submit.disabled = false;
+    news(ctx);
   }
 
   function signInBar(ctx, account) {
@@ -926,8 +1280,12 @@
         guest[name] = payload[name] = fields[name].value.trim();
     if (fields.name) store.set(GUEST_KEY, guest);
     await ctx.rendering;
-    const path = "api/sites/" + enc(ctx.site) + "/comments";
-    const { status, data } = await api("POST", path, payload);
+    const path = sitePath(ctx, "/comments");
+    ctx.posting = true; // the stream may bring this very comment before the answer does
+    // The voter token too: this browser may not vote for its own comment.
+    const { status, data } = await api("POST", path, payload, {
+      "X-Commentsvc-Voter": voter(),
+    }).finally(() => (ctx.posting = false));
     const held = status === 202 || data.status === "pending";
     const c = { ...data, status: held ? "pending" : data.status, replies: [] };
     own[c.id] = {
@@ -999,13 +1357,9 @@
         );
         return;
       }
+      unshow(ctx, entry);
       delete own[entry.c.id];
       saveOwn();
-      if (entry.c.status !== "pending") setCount(ctx, -1);
-      if (entry.replies.children.length) {
-        entry.c = { ...entry.c, status: "deleted", html: "" };
-        redrawComment(ctx, entry);
-      } else entry.li.remove();
       announce(ctx, t("removed"));
     };
     foot.replaceChildren(

@@ -6,7 +6,9 @@ import gzip
 
 from commentsvc import widget
 
-WIDGET_BUDGET = 12 * 1024  # embed.js with its CSS and default (English) catalogue
+# embed.js with its CSS and default (English) catalogue: 9.5 KB before permalinks, wording and
+# faces (11.4 KB), 13.5 KB with live updates, votes, order and pins.
+WIDGET_BUDGET = 14 * 1024
 COUNTER_BUDGET = 1536  # count.js, with the count wording of every catalogue
 
 
@@ -14,7 +16,7 @@ def gzipped_size(body: bytes) -> int:
     return len(gzip.compress(body, compresslevel=9, mtime=0))
 
 
-def test_widget_javascript_and_css_fit_in_12_kb_gzipped(client) -> None:
+def test_widget_javascript_and_css_fit_in_14_kb_gzipped(client) -> None:
     bundle = widget.build_widget()
     size = gzipped_size(bundle)
     assert size <= WIDGET_BUDGET, f"embed.js is {size} bytes gzipped (budget {WIDGET_BUDGET})"
