@@ -2,8 +2,9 @@
 (a service reaching into a view, a job into a blueprint) shows up here as a circular import.
 
 To stay fast, one interpreter loads the third-party libraries our modules import (they cannot
-take part in a cycle of ours), then forks a child per module: each child starts with none of
-``commentsvc`` or ``workers`` loaded and imports its one module first.
+take part in a cycle of ours), then forks a child per module, as many at once as there are
+cores: each child starts with none of ``commentsvc`` or ``workers`` loaded and imports its
+one module first.
 """
 
 from __future__ import annotations
@@ -25,8 +26,17 @@ for name in third_party:
         importlib.import_module(name)
     except Exception:
         pass  # optional extras; the child reports anything that matters
-failures = {}
+failures, running = {}, {}
+def reap():
+    pid, status = os.wait()
+    module, read = running.pop(pid)
+    with os.fdopen(read, "rb") as pipe:  # a one-line message: it fits the pipe's buffer
+        error = pipe.read().decode()
+    if status != 0:
+        failures[module] = error or f"exit status {status}"
 for module in modules:
+    if len(running) >= (os.cpu_count() or 1):
+        reap()
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -38,11 +48,9 @@ for module in modules:
             os.write(write, traceback.format_exc().strip().splitlines()[-1].encode())
             os._exit(1)
     os.close(write)
-    with os.fdopen(read, "rb") as pipe:
-        error = pipe.read().decode()
-    _, status = os.waitpid(pid, 0)
-    if status != 0:
-        failures[module] = error or f"exit status {status}"
+    running[pid] = (module, read)
+while running:
+    reap()
 print(json.dumps(failures))
 """
 

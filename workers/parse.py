@@ -168,17 +168,21 @@ def excerpt_around(element: Tag) -> str | None:
     return clean_text(f"[…] {context} […]", MAX_EXCERPT) if context else None
 
 
-def own_words(entry: Entry) -> str | None:
+def own_words(entry: Entry, *, whole_only: bool = False) -> str | None:
     """What an entry says in its own words: its summary, else its content's text, shortened.
 
     A reply's excerpt is the reply, not "[…] In reply to <the post's title> […]".
+    ``whole_only``: only a summary or a content that fits whole (a note, not an article).
     """
     summary = shorten(first_text(entry.properties.get("summary")), MAX_EXCERPT)
     if summary:
         return summary
     if entry.content is None:
         return None
-    return shorten(plain_text(entry.content, limit=MAX_EXCERPT), MAX_EXCERPT)
+    text = plain_text(entry.content, limit=MAX_EXCERPT)
+    if whole_only and len(text) > MAX_EXCERPT:
+        return None
+    return shorten(text, MAX_EXCERPT)
 
 
 # ---------------------------------------------------------------- documents
@@ -207,9 +211,13 @@ def read_html(body: bytes, charset: str | None, url: str, target: str, content_t
     name = clean_text(first_text(properties.get("name")), MAX_TITLE) if entry.has_name else None
     published = first_text(properties.get("published")) or first_text(properties.get("updated"))
     kind = entry_type(properties, target, base)
-    # A reply is shown in its own words; an article that mentions the page in passing, as
-    # WordPress shows a pingback, by the words around its link.
-    words = own_words(entry) or excerpt if kind == "reply" else excerpt or own_words(entry)
+    # A reply is shown in its own words, and so is a note short enough to show whole; an
+    # article that mentions the page in passing, as WordPress shows a pingback, by the words
+    # around its link.
+    if kind == "reply":
+        words = own_words(entry) or excerpt
+    else:
+        words = own_words(entry, whole_only=True) or excerpt
     return Reading(
         has_link=True,
         title=name or page_title or clean_text(url, MAX_TITLE),

@@ -36,6 +36,13 @@ PAGE = f"{SITE_ORIGIN}/posts/live"
 
 
 @pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite only: a stream reads one row and then only Redis or memory; the
+    writes that publish are the API's and moderation's, run on PostgreSQL in their suites."""
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
 def app_config(app_config: dict[str, object], redis_url: str) -> dict[str, object]:
     """Production's bus (Redis); idle streams write a keep-alive line every half second, so a
     reader that left is noticed at once; room for the streams a test opens (test_capacity.py

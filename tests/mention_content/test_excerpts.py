@@ -126,3 +126,11 @@ def test_an_explicit_entry_name_is_the_title_but_a_note_has_none_of_its_own():
       <a class="p-author h-card" href="/"><span class="p-name">Ann</span></a>
       <p class="e-content"><a href="{TARGET}">x</a></p></div>"""
     assert read(author_name_only).title == SOURCE
+
+
+def test_an_article_that_mentions_the_page_in_passing_shows_the_words_around_the_link():
+    filler = " ".join(f"word{n}" for n in range(200))
+    html = f"""<article class="h-entry"><div class="e-content"><p>{filler}</p>
+      <p>See <a href="{TARGET}">the post on comments</a>, then more.</p><p>{filler}</p>
+      </div></article>"""
+    assert read(html).excerpt == "[…] See the post on comments, then more. […]"

@@ -58,7 +58,7 @@ def test_pingback_is_verified_and_shown_in_the_thread(proxy, pages, client):
     assert CHECKING in answer
     [shown] = thread_mentions(client)
     assert shown["kind"] == "pingback" and shown["title"] == "Their post"
-    assert shown["excerpt"].startswith("[…]")
+    assert shown["excerpt"] == "I read this fine post and agree with it."  # a note, whole
 
 
 def test_source_that_is_not_a_url_is_fault_0x0010_at_once(proxy, pages):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask, g
@@ -13,6 +14,13 @@ from werkzeug.serving import make_server
 
 from commentsvc.models import Account
 from tests.outbound_feeds.blogs import StaticBlog
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite only: reading feeds is HTTP and parsing work whose rows are plain
+    inserts and updates, which the mention, API and moderation suites run on PostgreSQL too."""
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
 
 
 @pytest.fixture

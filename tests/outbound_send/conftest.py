@@ -8,6 +8,7 @@ import threading
 import xmlrpc.client
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from xmlrpc.server import SimpleXMLRPCRequestHandler, SimpleXMLRPCServer
 
 import pytest
@@ -21,6 +22,13 @@ from commentsvc.services.outbound import queue_sends
 from commentsvc.services.sites import create_site
 from tests.outbound_send.helpers import POST_URL, Received
 from tests.workers.pages import pages, pages_server, release  # noqa: F401 - fixtures
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite only: sending is HTTP work whose rows are plain inserts and
+    updates, which the mention, API and moderation suites run on PostgreSQL too (CI's time)."""
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
 
 
 @pytest.fixture
