@@ -30,6 +30,8 @@ from commentsvc.services.sites import create_site
 SITE_ORIGIN = "https://blog.example.org"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
+pytest_plugins = ["tests.operators"]  # operator fixtures several folders share
+
 
 # ---------------------------------------------------------------- network guard
 

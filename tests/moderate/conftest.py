@@ -6,7 +6,6 @@ import re
 from collections.abc import Callable
 
 import pytest
-from flask import Flask, g
 from flask.testing import FlaskClient
 
 from commentsvc.extensions import db
@@ -21,31 +20,8 @@ from commentsvc.models import (
     Verification,
 )
 from commentsvc.services.accounts import create_account
-from commentsvc.services.sites import create_site
 from commentsvc.services.threads import get_or_create_thread
-
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def other_site(app: Flask) -> Site:
-    created = create_site("shop", ["https://shop.example.org"])
-    db.session.commit()
-    return created
-
-
-@pytest.fixture
-def operator(site: Site) -> Account:
-    account = create_account("ops@blog.example.org", "Olga Ops", PASSWORD, operator_of=["blog"])
-    db.session.commit()
-    return account
-
-
-@pytest.fixture
-def other_operator(other_site: Site) -> Account:
-    account = create_account("ops@shop.example.org", "Sam Shop", PASSWORD, operator_of=["shop"])
-    db.session.commit()
-    return account
+from tests.operators import PASSWORD, sign_in
 
 
 @pytest.fixture
@@ -53,16 +29,6 @@ def commenter(site: Site) -> Account:
     account = create_account("reader@example.net", "Rita Reader", PASSWORD)
     db.session.commit()
     return account
-
-
-def sign_in(client: FlaskClient, account: Account) -> FlaskClient:
-    """What the sign-in page leaves in the session cookie."""
-    with client.session_transaction() as session:
-        session["account_id"] = account.id
-        session["generation"] = account.token_generation
-    # Requests share the fixture's app context: forget the account cached by the last one.
-    g.pop("account", None)
-    return client
 
 
 @pytest.fixture

@@ -23,52 +23,20 @@ from commentsvc.models import (
     Thread,
     Verification,
 )
-from commentsvc.services.accounts import create_account
-from commentsvc.services.sites import create_site
 from commentsvc.services.threads import get_or_create_thread, touch_thread
+from tests.operators import sign_in
 
-PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
-def other_site(app: Flask) -> Site:
-    created = create_site("shop", ["https://shop.example.org"])
-    db.session.commit()
-    return created
-
-
-@pytest.fixture
-def operator(site: Site) -> Account:
-    account = create_account("ops@blog.example.org", "Olga Ops", PASSWORD, operator_of=["blog"])
-    db.session.commit()
-    return account
-
-
-@pytest.fixture
-def other_operator(other_site: Site) -> Account:
-    account = create_account("ops@shop.example.org", "Sam Shop", PASSWORD, operator_of=["shop"])
-    db.session.commit()
-    return account
-
-
-def _sign_in(client: FlaskClient, account: Account) -> FlaskClient:
-    """What the sign-in page leaves in the session cookie."""
-    with client.session_transaction() as session:
-        session["account_id"] = account.id
-        session["generation"] = account.token_generation
-    g.pop("account", None)  # requests share the fixture's app context
-    return client
-
-
-@pytest.fixture
 def operator_client(client: FlaskClient, operator: Account) -> FlaskClient:
-    return _sign_in(client, operator)
+    return sign_in(client, operator)
 
 
 @pytest.fixture
 def other_operator_client(app: Flask, other_operator: Account) -> FlaskClient:
-    return _sign_in(app.test_client(), other_operator)
+    return sign_in(app.test_client(), other_operator)
 
 
 @pytest.fixture

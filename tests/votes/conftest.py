@@ -14,31 +14,9 @@ from flask.testing import FlaskClient
 from commentsvc.extensions import db
 from commentsvc.models import Account, Site
 from commentsvc.services.accounts import create_account
-from commentsvc.services.sites import create_site
+from tests.operators import PASSWORD
 
 PAGE = "https://blog.example.org/posts/hello"
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def other_site(app: Flask) -> Site:
-    created = create_site("shop", ["https://shop.example.org"])
-    db.session.commit()
-    return created
-
-
-@pytest.fixture
-def operator(site: Site) -> Account:
-    account = create_account("ops@blog.example.org", "Olga Ops", PASSWORD, operator_of=["blog"])
-    db.session.commit()
-    return account
-
-
-@pytest.fixture
-def other_operator(other_site: Site) -> Account:
-    account = create_account("ops@shop.example.org", "Sam Shop", PASSWORD, operator_of=["shop"])
-    db.session.commit()
-    return account
 
 
 @pytest.fixture
