@@ -6,7 +6,7 @@ from typing import Any
 
 from commentsvc.models import Comment, Mention
 from commentsvc.services.photos import stored_versions
-from commentsvc.services.thread_view import comment_node, isoformat, mention_author
+from commentsvc.services.thread_view import comment_node, mention_node
 
 
 def comment_payload(comment: Comment) -> dict[str, Any]:
@@ -16,15 +16,6 @@ def comment_payload(comment: Comment) -> dict[str, Any]:
 
 
 def mention_payload(mention: Mention) -> dict[str, Any]:
-    """A mention as the thread JSON lists it (``thread_view._mention_list``)."""
+    """A mention as the thread JSON lists it."""
     photos = stored_versions({mention.author_photo}) if mention.author_photo else {}
-    return {
-        "id": mention.id,
-        "kind": mention.kind.value,
-        "type": mention.type.value,
-        "source": mention.source,
-        "title": mention.title,
-        "excerpt": mention.excerpt,
-        "author": mention_author(mention, photos),
-        "created": isoformat(mention.published_at or mention.created_at),
-    }
+    return mention_node(mention, photos)

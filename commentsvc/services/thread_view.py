@@ -256,6 +256,21 @@ def mention_author(mention: Mention, photos: dict[str, tuple[str, str]]) -> dict
     }
 
 
+def mention_node(mention: Mention, photos: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """A mention in the thread JSON shape; ``photos``: the stored versions of its author's
+    photo (:func:`~commentsvc.services.photos.stored_versions`)."""
+    return {
+        "id": mention.id,
+        "kind": mention.kind.value,
+        "type": mention.type.value,
+        "source": mention.source,
+        "title": mention.title,
+        "excerpt": mention.excerpt,
+        "author": mention_author(mention, photos),
+        "created": isoformat(mention.published_at or mention.created_at),
+    }
+
+
 def _mention_list(thread_id: int) -> list[dict[str, Any]]:
     mentions = db.session.scalars(
         sa.select(Mention)
@@ -267,19 +282,7 @@ def _mention_list(thread_id: int) -> list[dict[str, Any]]:
         .order_by(Mention.created_at, Mention.id)
     ).all()
     photos = stored_versions({m.author_photo for m in mentions if m.author_photo})
-    return [
-        {
-            "id": mention.id,
-            "kind": mention.kind.value,
-            "type": mention.type.value,
-            "source": mention.source,
-            "title": mention.title,
-            "excerpt": mention.excerpt,
-            "author": mention_author(mention, photos),
-            "created": isoformat(mention.published_at or mention.created_at),
-        }
-        for mention in mentions
-    ]
+    return [mention_node(mention, photos) for mention in mentions]
 
 
 def snapshot(state: ThreadState, url_key: str) -> Snapshot:
