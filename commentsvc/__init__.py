@@ -20,6 +20,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         metrics,
         models,
         request_log,
+        response_cache,
         sessions,
     )
     from commentsvc.api import bp as api_bp
@@ -77,4 +78,5 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(home_bp)
     cors.init_app(app)
     errors.register_error_handlers(app)
+    response_cache.init_app(app)
     return app

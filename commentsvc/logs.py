@@ -73,7 +73,7 @@ class JsonFormatter(logging.Formatter):
         if has_request_context():
             line["method"] = request.method
             line["route"] = _route()
-        for field in ("status", "duration"):
+        for field in ("method", "route", "status", "duration"):  # a replayed read names its own
             if hasattr(record, field):
                 line[field] = getattr(record, field)
         if record.exc_info:

@@ -8,6 +8,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 from flask import Response, current_app, request
 
+from commentsvc import response_cache
 from commentsvc.api import bp, caching
 from commentsvc.errors import InvalidInput, NotFound
 from commentsvc.extensions import db, limiter
@@ -80,6 +81,7 @@ def read_thread(site_name: str) -> Response:
     if len(body) >= thread_view.GZIP_MIN_BYTES and gzip_ok:
         body = rendered.gzipped()
         headers["Content-Encoding"] = "gzip"
+    response_cache.offer(thread_view.remembered_until(site_name, {identity: state}))
     return Response(body, headers=headers, mimetype="application/json")
 
 
@@ -127,4 +129,5 @@ def read_counts(site_name: str) -> Response:
     if caching.is_not_modified(etag):
         return Response(status=304, headers=headers)
     response.headers.update(headers)
+    response_cache.offer(thread_view.remembered_until(site_name, states))
     return response

@@ -7,6 +7,7 @@ every writer can ask for its page to be forgotten without importing the reader.
 from __future__ import annotations
 
 import gzip
+import itertools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import Flask, current_app
 
 from commentsvc.metrics import cache_counters
 
@@ -60,6 +61,10 @@ class LRU(Generic[K, V]):
             self._hit_metric.inc(hits)
         if misses:
             self._miss_metric.inc(misses)
+
+    def peek(self, key: K) -> V | None:
+        """The value, without counting a lookup or refreshing its place."""
+        return self._items.get(key)
 
     def put(self, key: K, value: V) -> None:
         with self._lock:
@@ -132,18 +137,25 @@ class RenderedPage:
 class ThreadCache:
     """Per-app caches. Renderings are keyed by revisions, so a write never evicts them; the
     revisions themselves (``states``) are remembered for ``THREAD_STATE_SECONDS``, forgotten
-    at once by this process's own commits, so other processes converge within that time."""
+    at once by this process's own commits, so other processes converge within that time.
+    ``generation`` counts those commits: answers replayed by :mod:`commentsvc.response_cache`
+    are valid for one generation."""
 
     def __init__(self, state_seconds: float) -> None:
         self.state_seconds = state_seconds
+        self.generations = itertools.count(1)  # next() is atomic: threads commit at once
+        self.generation = 0
         self.states: LRU[tuple[str, str], tuple[float, ThreadState | None]] = LRU(8192, "states")
         self.sites: LRU[tuple[int, int], SiteView] = LRU(256, "sites")
         self.snapshots: LRU[tuple[int, int], Snapshot] = LRU(256, "snapshots")
         self.orders: LRU[tuple[int, int, str], Ordering] = LRU(256, "orders")
         self.pages: LRU[str, RenderedPage] = LRU(1024, "pages")
+        # Whole answers to public reads (commentsvc.response_cache), by request key.
+        self.responses: LRU[tuple[str | bool, ...], Any] = LRU(2048, "responses")
 
     def flush_counts(self) -> None:
-        for lru in (self.states, self.sites, self.snapshots, self.orders, self.pages):
+        lrus = (self.states, self.sites, self.snapshots, self.orders, self.pages, self.responses)
+        for lru in lrus:
             lru.flush_counts()
 
 
@@ -151,11 +163,16 @@ CACHE_KEY = "commentsvc.thread_cache"  # in ``app.extensions``
 
 
 def cache() -> ThreadCache:
-    cache = current_app.extensions.get(CACHE_KEY)
-    if cache is None:
-        seconds = float(current_app.config["THREAD_STATE_SECONDS"])
-        cache = current_app.extensions.setdefault(CACHE_KEY, ThreadCache(seconds))
-    return cache
+    return caches_of(current_app)
+
+
+def caches_of(app: Flask) -> ThreadCache:
+    """``app``'s caches, outside an app context too (the WSGI middleware in front)."""
+    caches = app.extensions.get(CACHE_KEY)
+    if caches is None:
+        seconds = float(app.config["THREAD_STATE_SECONDS"])
+        caches = app.extensions.setdefault(CACHE_KEY, ThreadCache(seconds))
+    return caches
 
 
 _FORGET_KEY = "commentsvc.forget_states"
@@ -172,11 +189,15 @@ def _forget_committed(session: sa.orm.Session) -> None:
     keys = session.info.pop(_FORGET_KEY, None)
     if not keys or not current_app:
         return
-    states = cache().states
+    caches = cache()
+    states = caches.states
     if ALL_PAGES in keys:
         states.clear()
     for key in keys:
         states.discard(key)
+    # After the states are gone: a read that began before this saw the old generation, so
+    # whatever old state it read, its answer is never replayed.
+    caches.generation = next(caches.generations)
 
 
 def _drop_pending(session: sa.orm.Session, *_: object) -> None:

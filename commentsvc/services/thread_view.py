@@ -107,6 +107,19 @@ def keep_state(site_name: str, identity: str, state: ThreadState) -> None:
         caches.states.put((site_name, identity), (time.monotonic() + caches.state_seconds, state))
 
 
+def remembered_until(site_name: str, states: dict[str, ThreadState]) -> float:
+    """Until when (``time.monotonic()``) all these states, by page identity, stay remembered
+    as they are: 0 when one is not (or another state took its place)."""
+    remembered = cache().states
+    until = float("inf")
+    for identity, state in states.items():
+        entry = remembered.peek((site_name, identity))
+        if entry is None or entry[1] is not state:
+            return 0.0
+        until = min(until, entry[0])
+    return until
+
+
 def thread_states(site_name: str, url_keys: set[str]) -> dict[str, ThreadState] | None:
     """The states of many pages of one site (``/counts``), by identity: remembered ones, and
     one query for the others. None when there is no such site."""
