@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import re
 import shutil
 import signal
 import socket
@@ -39,7 +38,19 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from common import HOST, ROOT, Server, WrkResult, clean_environ, free_port, median, service_env, wrk
+from common import (
+    HOST,
+    ROOT,
+    Nginx,
+    Server,
+    WrkResult,
+    clean_environ,
+    free_port,
+    median,
+    service_env,
+    wait_port,
+    wrk,
+)
 from thread_read import (
     CLI,
     ORIGIN,
@@ -64,65 +75,6 @@ HEADERS = {"Accept-Encoding": "gzip", "Connection": "close"}
 
 
 # ---------------------------------------------------------------- the stack
-
-
-def render_template(text: str, values: dict[str, str]) -> str:
-    """What the nginx image's envsubst does with a filter: only the named ``${NAME}`` change."""
-    return re.sub(r"\$\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), text)
-
-
-class Nginx:
-    """nginx in the foreground with the shipped template, on a loopback port, in ``folder``."""
-
-    def __init__(self, upstream_port: int, folder: Path) -> None:
-        binary = shutil.which("nginx") or "/usr/sbin/nginx"
-        if not Path(binary).exists():
-            raise RuntimeError("nginx is not installed (apt-get install nginx)")
-        folder.mkdir()
-        self.port = free_port()
-        self.url = f"http://{HOST}:{self.port}"
-        template = (DEPLOY / "nginx" / "commentsvc.conf.template").read_text()
-        values = {"COMMENTSVC_UPSTREAM": f"{HOST}:{upstream_port}",
-                  "COMMENTSVC_EVENTS_UPSTREAM": f"{HOST}:{upstream_port}",
-                  "NGINX_LISTEN": f"{HOST}:{self.port}"}  # fmt: skip
-        (folder / "commentsvc.conf").write_text(render_template(template, values))
-        temp_paths = "".join(
-            f"  {kind}_temp_path {folder / kind};\n"
-            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-        )
-        user = "user root root;\n" if os.geteuid() == 0 else ""
-        (folder / "nginx.conf").write_text(
-            f"{user}worker_processes 1;\npid {folder / 'nginx.pid'};\n"
-            f"error_log {folder / 'error.log'} warn;\nevents {{ worker_connections 1024; }}\n"
-            f"http {{\n{temp_paths}  include {folder / 'commentsvc.conf'};\n}}\n"
-        )
-        self._log = (folder / "access.log").open("w")
-        command = [binary, "-p", f"{folder}/", "-c", str(folder / "nginx.conf"), "-e", "stderr",
-                   "-g", "daemon off;"]  # fmt: skip
-        self.process = subprocess.Popen(
-            command,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        wait_port(self.port, self.process)
-
-    def stop(self) -> None:
-        stop_process(self.process)
-        self._log.close()
-
-
-def wait_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args[0]} exited at start")
-        try:
-            socket.create_connection((HOST, port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{process.args[0]} did not listen on {port} within {timeout:.0f} s")
 
 
 def stop_process(process: subprocess.Popen) -> None:

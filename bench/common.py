@@ -239,3 +239,102 @@ def wrk(
     parsed = parse_wrk(result.stdout)
     cpu_us = (server.worker_cpu_seconds() - cpu_before) * 1e6 / max(parsed.requests, 1)
     return replace(parsed, cpu_us_per_request=cpu_us)
+
+
+# ---------------------------------------------------------------- the shipped nginx
+
+
+def wait_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
+    """Until something listens on ``port``; fails at once if ``process`` exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited at start")
+        try:
+            socket.create_connection((HOST, port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{process.args[0]} did not listen on {port} within {timeout:.0f} s")
+
+
+class Nginx:
+    """nginx in the foreground with the shipped template (deploy/nginx), on a loopback port,
+    in ``folder``: the web upstream at ``upstream_port``, the events process at
+    ``events_port`` (the web port when None); with ``static``, a second server block serving
+    ``folder/static`` on a port of its own (the floor of cached reads)."""
+
+    def __init__(
+        self,
+        upstream_port: int,
+        folder: Path,
+        *,
+        events_port: int | None = None,
+        worker_connections: int = 1024,
+        static: bool = False,
+    ) -> None:
+        binary = shutil.which("nginx") or "/usr/sbin/nginx"
+        if not Path(binary).exists():
+            raise RuntimeError("nginx is not installed (apt-get install nginx)")
+        folder.mkdir(parents=True)
+        self.port = free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        values = {
+            "COMMENTSVC_UPSTREAM": f"{HOST}:{upstream_port}",
+            "COMMENTSVC_EVENTS_UPSTREAM": f"{HOST}:{events_port or upstream_port}",
+            "NGINX_LISTEN": f"{HOST}:{self.port}",
+            "NGINX_CACHE_PATH": str(folder / "cache"),
+        }
+        template = (ROOT / "deploy" / "nginx" / "commentsvc.conf.template").read_text()
+        for name, value in values.items():
+            template = template.replace("${" + name + "}", value)
+        (folder / "commentsvc.conf").write_text(template)
+        temp_paths = "".join(
+            f"  {kind}_temp_path {folder / kind};\n"
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        static_block = ""
+        self.static_port = free_port()
+        self.static = folder / "static"
+        if static:
+            self.static.mkdir()
+            static_block = (
+                f"  server {{ listen {HOST}:{self.static_port}; access_log off;\n"
+                f"    server_tokens off; root {self.static}; default_type application/json; }}\n"
+            )
+        user = "user root root;\n" if os.geteuid() == 0 else ""  # the cache's files
+        (folder / "nginx.conf").write_text(
+            f"{user}worker_processes 1;\nworker_rlimit_nofile {worker_connections * 2};\n"
+            f"pid {folder / 'nginx.pid'};\nerror_log {folder / 'error.log'} warn;\n"
+            f"events {{ worker_connections {worker_connections}; }}\n"
+            f"http {{\n{temp_paths}  include {folder / 'commentsvc.conf'};\n{static_block}}}\n"
+        )
+        self._log = (folder / "access.log").open("w")
+        command = [binary, "-p", f"{folder}/", "-c", str(folder / "nginx.conf"),
+                   "-e", "stderr", "-g", "daemon off;"]  # fmt: skip
+        self.process = subprocess.Popen(
+            command, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        wait_port(self.port, self.process)
+
+    def pids(self) -> list[int]:
+        """The master and its worker."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [self.process.pid, *map(int, children.read_text().split())]
+
+    def rss_mb(self) -> float:
+        total = 0
+        for pid in self.pids():
+            status = Path(f"/proc/{pid}/status").read_text()
+            total += int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
+        return total / 1024
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(5)
+        self._log.close()

@@ -3,16 +3,22 @@
     python bench/live.py                          # 1,000 streams, 20 posts, reads for 10 s
     python bench/live.py --streams 200 --quick    # a smaller, shorter run
     COMMENTSVC_TEST_POSTGRES_URL=... python bench/live.py   # on a fresh PostgreSQL database
+    python bench/live.py --through-proxy          # readers and streams through the shipped nginx
 
 The processes deploy/compose.yaml runs, on 127.0.0.1, without containers: the web process
 (gunicorn with deploy/gunicorn.conf.py), the events process (gunicorn with
 deploy/gunicorn-events.conf.py: one gthread worker of ``EVENTS_THREADS`` threads, or
 ``--events-threads``), a redis-server of its own (the bus and the event logs), and PostgreSQL
 (a fresh database on COMMENTSVC_TEST_POSTGRES_URL's server; SQLite without it). The readers
-talk to the two gunicorns directly, as nginx would pass them on.
+talk to the two gunicorns directly, as nginx would pass them on; with ``--through-proxy`` they
+talk to nginx with the shipped configuration (deploy/nginx) in front of both, its thread-read
+cache on and the service set up for it as compose sets it (``THREAD_STATE_SECONDS=0``, one
+proxy), and the streams come from many loopback addresses (127.0.x.y), ``STREAMS_PER_ADDRESS``
+each, as readers on many machines would: nginx's per-client limits apply to each.
 
 1. A thread of 100 comments, posted through the API.
-2. Thread reads without streams: ``wrk -t1 -c16 --latency`` on its first page (gzip).
+2. Thread reads without streams: ``wrk -t1 -c16 --latency`` on its first page (gzip), each
+   on a new connection.
 3. ``--streams`` readers open the page's event stream: raw sockets read by one thread with
    epoll, so the readers cost the machine little next to the servers.
 4. Thread reads again, with the streams open.
@@ -46,7 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from common import HOST, ROOT, RedisServer, Server, WrkResult, service_env, wrk
+from common import HOST, ROOT, Nginx, RedisServer, Server, WrkResult, service_env, wrk
 from thread_read import (
     ORIGIN,
     SITE,
@@ -60,12 +66,16 @@ from thread_read import (
 
 SIZE = 100  # comments in the thread that is read and watched
 DEPLOY = ROOT / "deploy"
-READ_HEADERS = {"Accept-Encoding": "gzip"}
+# A new connection per read, as a reader's browser makes it: with keep-alive, wrk's 16
+# connections stay with whichever gunicorn worker accepted them, and one run can put all 16
+# on one of the two workers (half the throughput, whatever the streams do).
+READ_HEADERS = {"Accept-Encoding": "gzip", "Connection": "close"}
 TARGET_P95_SECONDS = 1.0
 TARGET_READ_RATIO = 0.9
 OPEN_SECONDS = 60.0  # every stream has its first bytes within this
 DELIVERY_SECONDS = 10.0  # a post that has not reached every stream by then counts as missed
 TOKEN = re.compile(rb"livebench(\d+)x")
+STREAMS_PER_ADDRESS = 15  # under nginx's 16 open streams per client address
 
 
 # ---------------------------------------------------------------- the readers
@@ -79,7 +89,7 @@ class Streams:
     next, so a token split over two reads is still found (and found once).
     """
 
-    def __init__(self, port: int, path: str, count: int) -> None:
+    def __init__(self, port: int, path: str, count: int, *, spread: bool = False) -> None:
         self._selector = selectors.DefaultSelector()
         self._tails: dict[socket.socket, bytes] = {}
         self._found: dict[socket.socket, set[int]] = {}
@@ -92,8 +102,10 @@ class Streams:
                    "Accept: text/event-stream\r\n\r\n").encode()  # fmt: skip
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
-        for _ in range(count):
-            sock = socket.create_connection((HOST, port), timeout=10)
+        for number in range(count):
+            sock = socket.create_connection(
+                (HOST, port), timeout=10, source_address=source_address(number) if spread else None
+            )
             sock.sendall(request)
             sock.setblocking(False)
             self._tails[sock] = b""
@@ -151,6 +163,12 @@ class Streams:
         self._selector.close()
 
 
+def source_address(number: int) -> tuple[str, int]:
+    """The loopback address stream ``number`` comes from (127.0.0.0/8 is all loopback)."""
+    client = number // STREAMS_PER_ADDRESS
+    return (f"127.0.{1 + client // 250}.{1 + client % 250}", 0)
+
+
 # ---------------------------------------------------------------- the run
 
 
@@ -159,6 +177,7 @@ class Figures:
     database: str
     streams: int
     events_threads: int
+    through_proxy: bool
     opened: int = 0
     refused: int = 0
     open_seconds: float = float("nan")
@@ -201,6 +220,13 @@ def rss_mb(server: Server) -> str:
     return f"{server.worker_rss_mb():.0f} MiB ({count} worker{'s' if count != 1 else ''})"
 
 
+def rss_all(web: Server, events: Server, nginx: Nginx | None) -> dict[str, str]:
+    rss = {"web": rss_mb(web), "events": rss_mb(events)}
+    if nginx is not None:
+        rss["nginx"] = f"{nginx.rss_mb():.0f} MiB (master and 1 worker)"
+    return rss
+
+
 def quantile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -231,13 +257,16 @@ def measure(database_url: str, work: Path, args: argparse.Namespace) -> Figures:
         "postgresql" if database_url.startswith("postgresql") else "sqlite",
         args.streams,
         args.events_threads,
+        args.through_proxy,
     )
     redis = RedisServer(work)
-    web = events = streams = None
+    web = events = streams = nginx = None
     try:
         instance = work / "instance"
         prepare(database_url, instance)
-        env = service_env(instance, database_url, redis_url=redis.url)
+        behind_proxy = {"thread_state_seconds": "0", "proxy_count": "1"}
+        settings = behind_proxy if args.through_proxy else {}
+        env = service_env(instance, database_url, redis_url=redis.url, **settings)
         env["COMMENTSVC_DATABASE_URL"] = database_url
         web = Server("web", "commentsvc.wsgi:app", env, workers=None, log_dir=work,
                      gunicorn_args=["--config", str(DEPLOY / "gunicorn.conf.py")])  # fmt: skip
@@ -245,34 +274,44 @@ def measure(database_url: str, work: Path, args: argparse.Namespace) -> Figures:
         events_settings = ["--config", str(DEPLOY / "gunicorn-events.conf.py")]
         events = Server("events", "commentsvc.wsgi:app", events_env, workers=None, log_dir=work,
                         gunicorn_args=events_settings)  # fmt: skip
+        front_port, base_url = events.port, None
+        if args.through_proxy:
+            connections = 2 * args.streams + 1024  # each stream: a client and an upstream side
+            nginx = Nginx(web.port, work / "nginx", events_port=events.port,
+                          worker_connections=connections)  # fmt: skip
+            front_port, base_url = nginx.port, nginx.url
         client = Client(web.port)
         seed_thread(client, SIZE)
         path = thread_path(thread_url(f"size-{SIZE}"))
-        wrk(web, path, 2, READ_HEADERS)  # warm: imports, caches, connections
+
+        def read(seconds: float) -> WrkResult:
+            return wrk(web, path, seconds, READ_HEADERS, base_url=base_url)
+
+        read(2)  # warm: imports, caches, connections
         figures.load_before = Path("/proc/loadavg").read_text().split()[0]
-        figures.reads_without = wrk(web, path, args.seconds, READ_HEADERS)
-        figures.rss_before = {"web": rss_mb(web), "events": rss_mb(events)}
+        figures.reads_without = read(args.seconds)
+        figures.rss_before = rss_all(web, events, nginx)
 
         events_path = (f"/api/sites/{SITE}/thread/events?url="
                        f"{quote(thread_url(f'size-{SIZE}'), safe='')}")  # fmt: skip
         started = time.perf_counter()
-        streams = Streams(events.port, events_path, args.streams)
+        streams = Streams(front_port, events_path, args.streams, spread=args.through_proxy)
         streams.wait_open(args.streams, OPEN_SECONDS)
         figures.open_seconds = time.perf_counter() - started
         figures.opened, figures.refused = streams.opened, streams.refused
         time.sleep(1.0)  # settle: every stream is waiting on its queue
 
         cpu_before = events.worker_cpu_seconds()
-        figures.reads_with = wrk(web, path, args.seconds, READ_HEADERS)
+        figures.reads_with = read(args.seconds)
         figures.events_cpu_reading = events.worker_cpu_seconds() - cpu_before
         for number in range(args.posts):
             post_and_time(client, streams, figures.opened, number, figures)
             time.sleep(args.pause)
-        figures.rss_with = {"web": rss_mb(web), "events": rss_mb(events)}
+        figures.rss_with = rss_all(web, events, nginx)
         streams.close()
         streams = None
         time.sleep(1.0)  # the events process notices the readers left
-        figures.reads_after = wrk(web, path, args.seconds, READ_HEADERS)
+        figures.reads_after = read(args.seconds)
         figures.load_after = Path("/proc/loadavg").read_text().split()[0]
         return figures
     except Exception:
@@ -284,6 +323,8 @@ def measure(database_url: str, work: Path, args: argparse.Namespace) -> Figures:
     finally:
         if streams is not None:
             streams.close()
+        if nginx is not None:
+            nginx.stop()
         for server in (events, web):
             if server is not None:
                 server.stop()
@@ -300,12 +341,13 @@ def mark(is_met: bool) -> str:
 def report(figures: Figures, seconds: float) -> str:
     lines = [
         f"\n{figures.database}: web (deploy/gunicorn.conf.py) + events "
-        f"(deploy/gunicorn-events.conf.py, gthread, {figures.events_threads} threads) + Redis; "
+        f"(deploy/gunicorn-events.conf.py, gthread, {figures.events_threads} threads) + Redis"
+        f"{'; all through nginx (deploy/nginx, its cache on)' if figures.through_proxy else ''}; "
         f"load average {figures.load_before} before, {figures.load_after} after",
         f"streams open          {figures.opened} of {figures.streams} in "
         f"{figures.open_seconds:.1f} s ({figures.refused} refused)",
     ]
-    for name in ("web", "events"):
+    for name in figures.rss_before:
         lines.append(
             f"RSS {name:<7}           {figures.rss_before.get(name)} idle, "
             f"{figures.rss_with.get(name)} with the streams"
@@ -363,6 +405,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="3 s per read figure")
     parser.add_argument("--events-threads", type=int,
                         default=int(os.environ.get("EVENTS_THREADS", "1200")))  # fmt: skip
+    parser.add_argument("--through-proxy", action="store_true",
+                        help="readers and streams through the shipped nginx")  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
     args = parser.parse_args()
     if args.quick:

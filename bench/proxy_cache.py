@@ -16,15 +16,11 @@ read at least 0.5x the static file. Timings are printed, never asserted.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import socket
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 
-from common import HOST, ROOT, Server, free_port, service_env, wrk
+from common import HOST, ROOT, Nginx, Server, service_env, wrk
 from thread_read import (
     CLI,
     ORIGIN,
@@ -40,66 +36,6 @@ from thread_read import (
 DEPLOY = ROOT / "deploy"
 HEADERS = {"Connection": "close"}
 TARGET_RATIO = 0.5
-
-
-class Nginx:
-    """One nginx process: the shipped template in front of ``upstream_port``, and a static
-    server block serving ``folder/static`` on a port of its own."""
-
-    def __init__(self, upstream_port: int, folder: Path) -> None:
-        binary = shutil.which("nginx") or "/usr/sbin/nginx"
-        if not Path(binary).exists():
-            raise RuntimeError("nginx is not installed (apt-get install nginx)")
-        self.port, self.static_port = free_port(), free_port()
-        self.static = folder / "static"
-        self.static.mkdir(parents=True)
-        values = {
-            "COMMENTSVC_UPSTREAM": f"{HOST}:{upstream_port}",
-            "COMMENTSVC_EVENTS_UPSTREAM": f"{HOST}:{upstream_port}",
-            "NGINX_LISTEN": f"{HOST}:{self.port}",
-            "NGINX_CACHE_PATH": str(folder / "cache"),
-        }
-        template = (DEPLOY / "nginx" / "commentsvc.conf.template").read_text()
-        for name, value in values.items():
-            template = template.replace("${" + name + "}", value)
-        (folder / "commentsvc.conf").write_text(template)
-        temp_paths = "".join(
-            f"  {kind}_temp_path {folder / kind};\n"
-            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-        )
-        static = (
-            f"  server {{ listen {HOST}:{self.static_port}; access_log off; server_tokens off;\n"
-            f"    root {self.static}; default_type application/json; }}\n"
-        )
-        user = "user root root;\n" if os.geteuid() == 0 else ""  # the cache's files
-        (folder / "nginx.conf").write_text(
-            f"{user}worker_processes 1;\npid {folder / 'nginx.pid'};\n"
-            f"error_log {folder / 'error.log'} warn;\nevents {{ worker_connections 1024; }}\n"
-            f"http {{\n{temp_paths}  include {folder / 'commentsvc.conf'};\n{static}}}\n"
-        )
-        self._log = (folder / "access.log").open("w")
-        command = [binary, "-p", f"{folder}/", "-c", str(folder / "nginx.conf"),
-                   "-e", "stderr", "-g", "daemon off;"]  # fmt: skip
-        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
-        _wait_for(self.port, self.process)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-        self._log.close()
-
-
-def _wait_for(port: int, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("nginx exited at start")
-        try:
-            socket.create_connection((HOST, port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nginx did not listen on {port}")
 
 
 def main() -> None:
@@ -122,7 +58,7 @@ def main() -> None:
                          log_dir=work)  # fmt: skip
         for size in SIZES:
             seed_thread(Client(service.port), size)
-        nginx = Nginx(service.port, work / "nginx")
+        nginx = Nginx(service.port, work / "nginx", static=True)
         through = Client(nginx.port)
         for size in SIZES:
             path = thread_path(thread_url(f"size-{size}"))
