@@ -307,6 +307,38 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/api/sites/{site_name}/thread/events": {
+        "get": {
+            "summary": "A page's thread as it changes: a Server-Sent Events stream (docs/live.md)",
+            "description": "Events `comment`, `mention`, `edit` and `delete` carry the same "
+            'sanitised JSON as the thread; `reload` (with `{"revision"}`) asks for the thread '
+            "again. The event id is the thread revision. Held comments are never sent.",
+            "parameters": [
+                SITE_PARAMETER,
+                {"name": "url", "in": "query", "required": True, "schema": {"type": "string"}},
+                {
+                    "name": "since",
+                    "in": "query",
+                    "description": "The `thread.revision` of the thread JSON already shown: "
+                    "the stream starts with what came after it.",
+                    "schema": {"type": "integer", "minimum": 0},
+                },
+                {
+                    "name": "Last-Event-ID",
+                    "in": "header",
+                    "description": "Sent by the browser when it reconnects; wins over `since`.",
+                    "schema": {"type": "integer", "minimum": 0},
+                },
+            ],
+            "responses": {
+                "200": {
+                    "description": "The stream, open until the reader leaves.",
+                    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                },
+                **_problems(400, 404, 503),
+            },
+        }
+    },
     "/api/sites/{site_name}/counts": {
         "get": {
             "summary": "Visible responses of many pages in one call",
