@@ -15,9 +15,12 @@ ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 _ALL_ORIGINS_TTL = 30.0
 
 
+_SITES_KEY = "commentsvc.cors_sites"  # in ``app.extensions``: site name -> (expiry, origins)
+
+
 def _site_origins(site_name: str) -> frozenset[str]:
     """The site's origins, read at most once per ``THREAD_STATE_SECONDS`` (a hot path)."""
-    remembered = current_app.extensions.setdefault("commentsvc.cors_sites", {})
+    remembered = current_app.extensions.setdefault(_SITES_KEY, {})
     hit = remembered.get(site_name)
     if hit and hit[0] > time.monotonic():
         return hit[1]
@@ -28,6 +31,18 @@ def _site_origins(site_name: str) -> frozenset[str]:
         remembered.clear()
     remembered[site_name] = (time.monotonic() + current_app.config["THREAD_STATE_SECONDS"], origins)
     return origins
+
+
+def forget_site_origins() -> None:
+    """After this process changed a site: its origins are read again at once."""
+    current_app.extensions.pop(_SITES_KEY, None)
+
+
+def origins_remembered_until(app: Flask, site_name: str) -> float:
+    """When the site's remembered origins expire (``time.monotonic()``; infinity when none
+    are remembered): an answer replayed with their CORS headers must not outlive them."""
+    hit = app.extensions.get(_SITES_KEY, {}).get(site_name)
+    return hit[0] if hit else float("inf")
 
 
 def _all_origins() -> set[str]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar, Token
 
 from flask import has_request_context, request
@@ -58,3 +60,14 @@ def enter_job(request_id: str | None) -> Token:
 
 def leave_job(token: Token) -> None:
     _job_request_id.reset(token)
+
+
+@contextmanager
+def logging_as(request_id: str) -> Iterator[None]:
+    """Log lines written inside carry ``request_id``, outside any request context (a read
+    the response cache answers before Flask sees it)."""
+    token = _job_request_id.set(request_id)
+    try:
+        yield
+    finally:
+        _job_request_id.reset(token)

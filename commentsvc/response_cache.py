@@ -4,22 +4,26 @@ Every page view reads its thread (and an index page its counts), and between two
 every anonymous reader of a page gets the same bytes. The app already skips the database
 for them while the page's revisions are remembered (``THREAD_STATE_SECONDS``), but Flask's
 own dispatch, its hooks and the limiter still cost most of such a read (bench/README.md,
-"Profile of a read"). So this WSGI middleware keeps the last answer to each public read and
+"Replayed reads"). So this WSGI middleware keeps the last answer to each public read and
 replays it, with a request id of its own, for as long as the revisions it was built from
-are remembered:
+are remembered as they were:
 
-- a view offers its answer with :func:`offer`, naming when what it read stops being fresh
-  (the soonest expiry of the remembered page states it used); answers with credentials (a
-  cookie, ``Authorization``) are never offered, looked up or stored;
-- this process's own commits forget it at once, as they forget the page states (a
-  generation counter, :attr:`ThreadCache.generation`); other processes' writes show when
-  the states expire, exactly as without this cache;
-- the key is every request part the answer depends on: path, query, whether gzip is
-  accepted, ``Origin`` (CORS), the host and forwarding headers (absolute URLs);
-- a hit is counted in the request metrics and, in JSON log mode, logged, like any request.
+- a view offers its answer with :func:`offer`, naming the remembered page states it used;
+  answers with credentials (a cookie, ``Authorization``) are never offered, looked up or
+  stored;
+- a replay checks that each of those states is still the one remembered and unexpired
+  (:meth:`ThreadCache.are_remembered`): a commit of this process that touched the page
+  forgot it, so this process's own writes show at once; other processes' writes show when
+  the states expire, exactly as without this cache; and never past the site's remembered
+  CORS origins (:func:`commentsvc.cors.origins_remembered_until`);
+- the key is everything the answer depends on: path, query, whether gzip is accepted and
+  ``Origin`` (CORS). Renderings are kept per revision, not per host, so nothing else is;
+- only the reads' own parameters are stored (a query with any other one, or a long one, is
+  answered but not kept), so a client varying junk cannot fill the memory with copies;
+- a replay is counted in the request metrics and, in JSON log mode, logged, like any request.
 
 With ``THREAD_STATE_SECONDS = 0`` (behind the shipped nginx cache) nothing is remembered, so
-nothing is stored here either.
+nothing is replayed either.
 """
 
 from __future__ import annotations
@@ -29,47 +33,42 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import Flask, request
 from werkzeug.http import parse_etags
 
 from commentsvc import metrics
-from commentsvc.request_ids import HEADER, enter_job, leave_job, new_request_id, sane
-from commentsvc.services.thread_cache import ThreadCache, caches_of
+from commentsvc.cors import origins_remembered_until
+from commentsvc.request_ids import HEADER, logging_as, new_request_id, sane
+from commentsvc.services.thread_cache import RememberedStates, ThreadCache, caches_of
 
 access_log = logging.getLogger("commentsvc.access")
 
 _OFFER_KEY = "commentsvc.response_cache.offer"
 _REPLAYED_PATHS = ("/thread", "/counts")
-# Request parts an answer may depend on besides path and query (Origin: CORS; the others:
-# absolute URLs built from the request's host when no PUBLIC_URL is set).
-_KEY_HEADERS = (
-    "HTTP_ORIGIN",
-    "HTTP_HOST",
-    "HTTP_X_FORWARDED_HOST",
-    "HTTP_X_FORWARDED_PROTO",
-    "HTTP_X_FORWARDED_PORT",
-    "HTTP_X_FORWARDED_PREFIX",
-    "HTTP_FORWARDED",
-)
+_READ_PARAMETERS = frozenset({"url", "limit", "sort", "after"})
+MAX_QUERY_LENGTH = 4096  # counts of ten pages take about 600
 # Recomputed on every replay: the request id, and nginx's "until the end of this second".
 _PER_REQUEST = frozenset({HEADER.lower(), "x-accel-expires"})
 # A 304 carries the caching headers, not the body's.
 _BODY_HEADERS = frozenset({"content-length", "content-type", "content-encoding"})
 
 StartResponse = Callable[..., Any]
+Key = tuple[str, str, bool, str]
 
 
 @dataclass(frozen=True)
 class Offer:
-    fresh_until: float  # time.monotonic()
+    site_name: str
+    states: RememberedStates
     route: str
 
 
 @dataclass(frozen=True)
 class Stored:
-    fresh_until: float
-    generation: int
+    states: RememberedStates
+    not_after: float  # time.monotonic(): the CORS origins its headers were made with expire
     route: str
     status: str
     headers: list[tuple[str, str]]  # without the per-request ones
@@ -87,34 +86,39 @@ class Stored:
         return headers
 
 
-def offer(fresh_until: float) -> None:
-    """Let the response cache replay this request's answer until ``fresh_until``
-    (``time.monotonic()``), if it is a 200 for a reader without credentials."""
+def offer(site_name: str, states: RememberedStates) -> None:
+    """Let the response cache replay this request's answer while ``states`` (the remembered
+    page states it was built from) last, if it is a 200 for a reader without credentials."""
     environ = request.environ
-    if "HTTP_COOKIE" in environ or "HTTP_AUTHORIZATION" in environ:
+    if not states or "HTTP_COOKIE" in environ or "HTTP_AUTHORIZATION" in environ:
         return
-    if fresh_until > time.monotonic():
-        environ[_OFFER_KEY] = Offer(fresh_until, request.url_rule.rule)
+    environ[_OFFER_KEY] = Offer(site_name, states, request.url_rule.rule)
 
 
 def _is_replayable(environ: dict[str, Any]) -> bool:
+    path = environ.get("PATH_INFO", "")
     return (
         environ.get("REQUEST_METHOD") == "GET"
         and "HTTP_COOKIE" not in environ
         and "HTTP_AUTHORIZATION" not in environ
-        and environ.get("PATH_INFO", "").endswith(_REPLAYED_PATHS)
+        and path.startswith("/api/sites/")
+        and path.endswith(_REPLAYED_PATHS)
     )
 
 
-def _key(environ: dict[str, Any]) -> tuple[str | bool, ...]:
+def _key(environ: dict[str, Any]) -> Key:
     return (
         environ.get("PATH_INFO", ""),
         environ.get("QUERY_STRING", ""),
         "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "").lower(),
-        environ.get("SCRIPT_NAME", ""),
-        environ.get("wsgi.url_scheme", ""),
-        *(environ.get(name, "") for name in _KEY_HEADERS),
+        environ.get("HTTP_ORIGIN", ""),
     )
+
+
+def _is_worth_keeping(query: str) -> bool:
+    if len(query) > MAX_QUERY_LENGTH:
+        return False
+    return all(name in _READ_PARAMETERS for name, _ in parse_qsl(query, keep_blank_values=True))
 
 
 def _is_not_modified(environ: dict[str, Any], etag: str | None) -> bool:
@@ -139,15 +143,15 @@ class ResponseCache:
         caches = caches_of(self.app)
         started = time.perf_counter()
         key = _key(environ)
-        generation = caches.generation
-        stored = caches.responses.get(key)
-        if (
-            stored is not None
-            and stored.generation == generation
-            and stored.fresh_until > time.monotonic()
-        ):
-            return self._replay(environ, start_response, stored, started)
-        return self._answer_and_store(environ, start_response, caches, key, generation)
+        stored = caches.responses.peek(key)
+        if stored is not None:
+            now = time.monotonic()
+            if stored.not_after > now and caches.are_remembered(stored.states, now):
+                caches.responses.count(is_hit=True)
+                return self._replay(environ, start_response, stored, started)
+            caches.responses.discard(key)
+        caches.responses.count(is_hit=False)
+        return self._answer_and_store(environ, start_response, caches, key)
 
     def _replay(
         self,
@@ -164,8 +168,7 @@ class ResponseCache:
         seconds = time.perf_counter() - started
         metrics.observe_request(stored.route, "GET", status_code, seconds)
         if self.is_json_log:
-            token = enter_job(request_id)
-            try:
+            with logging_as(request_id):
                 access_log.info(
                     "GET %s %s",
                     stored.route,
@@ -177,8 +180,6 @@ class ResponseCache:
                         "duration": round(seconds, 6),
                     },
                 )
-            finally:
-                leave_job(token)
         return [] if not_modified else [stored.body]
 
     def _answer_and_store(
@@ -186,8 +187,7 @@ class ResponseCache:
         environ: dict[str, Any],
         start_response: StartResponse,
         caches: ThreadCache,
-        key: tuple[str | bool, ...],
-        generation: int,
+        key: Key,
     ) -> Iterable[bytes]:
         captured: list[Any] = []
 
@@ -206,19 +206,23 @@ class ResponseCache:
             if close is not None:
                 close()
         status, headers = captured
-        if not any(name.lower() == "set-cookie" for name, _ in headers):
-            caches.responses.put(key, _stored(offered, generation, status, headers, content))
+        is_kept = _is_worth_keeping(key[1]) and not any(
+            name.lower() == "set-cookie" for name, _ in headers
+        )
+        if is_kept:
+            not_after = origins_remembered_until(self.app, offered.site_name)
+            caches.responses.put(key, _stored(offered, not_after, status, headers, content))
         return [content]
 
 
 def _stored(
-    offered: Offer, generation: int, status: str, headers: list[tuple[str, str]], body: bytes
+    offered: Offer, not_after: float, status: str, headers: list[tuple[str, str]], body: bytes
 ) -> Stored:
     kept = [(name, value) for name, value in headers if name.lower() not in _PER_REQUEST]
     etag = next((value for name, value in headers if name.lower() == "etag"), None)
     has_accel_expires = any(name.lower() == "x-accel-expires" for name, _ in headers)
     return Stored(
-        offered.fresh_until, generation, offered.route, status, kept, has_accel_expires, etag, body
+        offered.states, not_after, offered.route, status, kept, has_accel_expires, etag, body
     )
 
 

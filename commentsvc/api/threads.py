@@ -81,7 +81,7 @@ def read_thread(site_name: str) -> Response:
     if len(body) >= thread_view.GZIP_MIN_BYTES and gzip_ok:
         body = rendered.gzipped()
         headers["Content-Encoding"] = "gzip"
-    response_cache.offer(thread_view.remembered_until(site_name, {identity: state}))
+    response_cache.offer(site_name, thread_view.remembered_entries(site_name, {identity: state}))
     return Response(body, headers=headers, mimetype="application/json")
 
 
@@ -129,5 +129,5 @@ def read_counts(site_name: str) -> Response:
     if caching.is_not_modified(etag):
         return Response(status=304, headers=headers)
     response.headers.update(headers)
-    response_cache.offer(thread_view.remembered_until(site_name, states))
+    response_cache.offer(site_name, thread_view.remembered_entries(site_name, states))
     return response

@@ -7,17 +7,20 @@ every writer can ask for its page to be forgotten without importing the reader.
 from __future__ import annotations
 
 import gzip
-import itertools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from flask import Flask, current_app
 
+from commentsvc.cors import forget_site_origins
 from commentsvc.metrics import cache_counters
+
+if TYPE_CHECKING:
+    from commentsvc.response_cache import Stored
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -43,15 +46,27 @@ class LRU(Generic[K, V]):
     def get(self, key: K) -> V | None:
         with self._lock:
             value = self._items.get(key)
-            if value is None:
-                self._misses += 1
-            else:
-                self._hits += 1
+            if value is not None:
                 self._items.move_to_end(key)
-            is_due = self._hits + self._misses >= self.COUNT_BATCH
+            is_due = self._tally(value is not None)
         if is_due:
             self.flush_counts()
         return value
+
+    def count(self, is_hit: bool) -> None:
+        """Count one lookup made with :meth:`peek`, by a caller that judges what it found
+        before calling it a hit."""
+        with self._lock:
+            is_due = self._tally(is_hit)
+        if is_due:
+            self.flush_counts()
+
+    def _tally(self, is_hit: bool) -> bool:
+        if is_hit:
+            self._hits += 1
+        else:
+            self._misses += 1
+        return self._hits + self._misses >= self.COUNT_BATCH
 
     def flush_counts(self) -> None:
         with self._lock:
@@ -63,7 +78,8 @@ class LRU(Generic[K, V]):
             self._miss_metric.inc(misses)
 
     def peek(self, key: K) -> V | None:
-        """The value, without counting a lookup or refreshing its place."""
+        """The value, without counting a lookup or refreshing its place (one dict read, safe
+        without the lock under the GIL)."""
         return self._items.get(key)
 
     def put(self, key: K, value: V) -> None:
@@ -105,6 +121,11 @@ class ThreadState:
     scores_changed_at: datetime | None = None
 
 
+# Remembered states as :meth:`ThreadCache.are_remembered` checks them: ((site, identity),
+# (expiry, state)) pairs, the entries themselves, compared by identity.
+RememberedStates = tuple[tuple[tuple[str, str], tuple[float, ThreadState | None]], ...]
+
+
 @dataclass(frozen=True)
 class Snapshot:
     thread: dict[str, Any]
@@ -138,20 +159,26 @@ class ThreadCache:
     """Per-app caches. Renderings are keyed by revisions, so a write never evicts them; the
     revisions themselves (``states``) are remembered for ``THREAD_STATE_SECONDS``, forgotten
     at once by this process's own commits, so other processes converge within that time.
-    ``generation`` counts those commits: answers replayed by :mod:`commentsvc.response_cache`
-    are valid for one generation."""
+    Answers replayed by :mod:`commentsvc.response_cache` last while the remembered states they
+    were built from do (:meth:`are_remembered`)."""
 
     def __init__(self, state_seconds: float) -> None:
         self.state_seconds = state_seconds
-        self.generations = itertools.count(1)  # next() is atomic: threads commit at once
-        self.generation = 0
         self.states: LRU[tuple[str, str], tuple[float, ThreadState | None]] = LRU(8192, "states")
         self.sites: LRU[tuple[int, int], SiteView] = LRU(256, "sites")
         self.snapshots: LRU[tuple[int, int], Snapshot] = LRU(256, "snapshots")
         self.orders: LRU[tuple[int, int, str], Ordering] = LRU(256, "orders")
         self.pages: LRU[str, RenderedPage] = LRU(1024, "pages")
-        # Whole answers to public reads (commentsvc.response_cache), by request key.
-        self.responses: LRU[tuple[str | bool, ...], Any] = LRU(2048, "responses")
+        # Whole answers to public reads (commentsvc.response_cache), by request key; as many
+        # as ``pages``, whose bodies they share.
+        self.responses: LRU[tuple[str, str, bool], Stored] = LRU(1024, "responses")
+
+    def are_remembered(self, entries: RememberedStates, now: float) -> bool:
+        """Whether each of these remembered states is still the one remembered, unexpired:
+        a commit of this process that touched its page forgot it, and a later read
+        remembers another."""
+        states = self.states
+        return all(states.peek(key) is entry and entry[0] > now for key, entry in entries)
 
     def flush_counts(self) -> None:
         lrus = (self.states, self.sites, self.snapshots, self.orders, self.pages, self.responses)
@@ -189,15 +216,12 @@ def _forget_committed(session: sa.orm.Session) -> None:
     keys = session.info.pop(_FORGET_KEY, None)
     if not keys or not current_app:
         return
-    caches = cache()
-    states = caches.states
-    if ALL_PAGES in keys:
+    states = cache().states
+    if ALL_PAGES in keys:  # a site's settings or origins changed
         states.clear()
+        forget_site_origins()
     for key in keys:
         states.discard(key)
-    # After the states are gone: a read that began before this saw the old generation, so
-    # whatever old state it read, its answer is never replayed.
-    caches.generation = next(caches.generations)
 
 
 def _drop_pending(session: sa.orm.Session, *_: object) -> None:

@@ -36,6 +36,7 @@ from commentsvc.providers import enabled_providers
 from commentsvc.services.photos import stored_versions
 from commentsvc.services.thread_cache import (
     Ordering,
+    RememberedStates,
     RenderedPage,
     SiteView,
     Snapshot,
@@ -107,17 +108,18 @@ def keep_state(site_name: str, identity: str, state: ThreadState) -> None:
         caches.states.put((site_name, identity), (time.monotonic() + caches.state_seconds, state))
 
 
-def remembered_until(site_name: str, states: dict[str, ThreadState]) -> float:
-    """Until when (``time.monotonic()``) all these states, by page identity, stay remembered
-    as they are: 0 when one is not (or another state took its place)."""
+def remembered_entries(site_name: str, states: dict[str, ThreadState]) -> RememberedStates:
+    """The remembered entries of these states, by page identity, for an answer built from
+    them to be replayed while they last; empty when one is not remembered as it is."""
     remembered = cache().states
-    until = float("inf")
+    entries = []
     for identity, state in states.items():
-        entry = remembered.peek((site_name, identity))
+        key = (site_name, identity)
+        entry = remembered.peek(key)
         if entry is None or entry[1] is not state:
-            return 0.0
-        until = min(until, entry[0])
-    return until
+            return ()
+        entries.append((key, entry))
+    return tuple(entries)
 
 
 def thread_states(site_name: str, url_keys: set[str]) -> dict[str, ThreadState] | None:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from commentsvc import create_app
 from commentsvc.extensions import db
 from commentsvc.models import Comment, Thread
+from commentsvc.services.sites import update_site
 from commentsvc.services.thread_cache import cache
 from tests.api.conftest import PAGE
 
@@ -23,7 +24,12 @@ def read(client, url: str = PAGE, headers: dict[str, str] | None = None):
 
 
 def replays() -> int:
+    """Reads answered from a stored answer (counted only once it is found still valid)."""
     return cache().responses._hits
+
+
+def stored() -> int:
+    return len(cache().responses._items)
 
 
 def same_but_per_request(first, second) -> None:
@@ -63,7 +69,56 @@ def test_this_process_writes_show_at_once(client, post):
     assert counts.json == {PAGE: 3}
 
 
-def test_each_origin_coding_and_host_gets_its_own_answer(client, post):
+def test_a_write_to_another_page_keeps_this_pages_replay(client, post):
+    assert post("First").status_code == 201
+    read(client)
+    before = replays()
+    assert post("Elsewhere", url="https://blog.example.org/posts/other").status_code == 201
+    read(client)
+    assert replays() == before + 1
+
+
+def test_a_stale_answer_is_neither_replayed_nor_counted_as_a_hit(client, post):
+    assert post("First").status_code == 201
+    read(client)
+    before = replays()
+    assert post("Second").status_code == 201
+    assert read(client).json["thread"]["count"] == 2
+    assert replays() == before
+    read(client)
+    assert replays() == before + 1
+
+
+def test_a_read_with_other_parameters_is_answered_but_not_kept(client, post):
+    assert post("First").status_code == 201
+    for number in range(5):
+        params = {"url": PAGE, "junk": str(number)}
+        assert client.get("/api/sites/blog/thread", query_string=params).status_code == 200
+    many = [f"https://blog.example.org/posts/a-rather-long-page-name-{n}" for n in range(80)]
+    for _ in range(2):  # a long query: counts of 80 pages
+        counts = client.get("/api/sites/blog/counts", query_string={"url": many})
+        assert counts.status_code == 200
+    assert stored() == 0
+    read(client)
+    read(client, headers={"X-Forwarded-Host": "evil.example", "Host": "other.example"})
+    assert stored() == 1  # the answer does not depend on the host
+
+
+def test_an_origin_the_site_drops_loses_its_replayed_cors_header_at_once(app, client, site, post):
+    extra = "https://extra.example.org"
+    update_site(site, origins=[ORIGIN, extra])
+    db.session.commit()
+    assert post("First").status_code == 201
+    for _ in range(2):
+        assert (
+            read(client, headers={"Origin": extra}).headers["Access-Control-Allow-Origin"] == extra
+        )
+    update_site(site, origins=[ORIGIN])
+    db.session.commit()
+    assert "Access-Control-Allow-Origin" not in read(client, headers={"Origin": extra}).headers
+
+
+def test_each_origin_and_coding_gets_its_own_answer(client, post):
     assert post("First").status_code == 201
     for _ in range(2):
         own = read(client, headers={"Origin": ORIGIN})
@@ -74,7 +129,7 @@ def test_each_origin_coding_and_host_gets_its_own_answer(client, post):
         assert "Access-Control-Allow-Origin" not in other.headers
         assert "Access-Control-Allow-Origin" not in none.headers
         assert zipped.headers["ETag"] == none.headers["ETag"][:-1] + '-gz"'  # one per coding
-    assert len(cache().responses._items) == 4
+    assert stored() == 4
 
 
 def test_a_replayed_read_answers_if_none_match_with_304(client, post):
@@ -102,7 +157,7 @@ def test_a_reader_with_credentials_is_never_replayed_nor_stored(client, post, cr
         response = read(client, headers=headers)
         assert response.headers["Cache-Control"] == "private, no-store"
     assert replays() == 0
-    assert len(cache().responses._items) == 0
+    assert stored() == 0
 
 
 def test_errors_are_never_stored(client, site):
@@ -110,7 +165,7 @@ def test_errors_are_never_stored(client, site):
         assert client.get("/api/sites/blog/thread").status_code == 400
         assert client.get("/api/sites/nope/thread", query_string={"url": PAGE}).status_code == 404
         assert read(client, "https://elsewhere.example/").status_code == 400
-    assert len(cache().responses._items) == 0
+    assert stored() == 0
 
 
 def test_another_process_write_shows_once_the_remembered_revisions_expire(app, client, post):
@@ -136,4 +191,4 @@ def test_nothing_is_replayed_without_remembered_revisions(app_config, site):
     for _ in range(3):
         assert read(client).status_code == 200
     with app.app_context():
-        assert len(cache().responses._items) == 0
+        assert stored() == 0
