@@ -25,7 +25,6 @@ import argparse
 import http.client
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -48,6 +47,7 @@ from common import (
     free_port,
     median,
     service_env,
+    stop_process,
     wait_port,
     wrk,
 )
@@ -75,16 +75,6 @@ HEADERS = {"Accept-Encoding": "gzip", "Connection": "close"}
 
 
 # ---------------------------------------------------------------- the stack
-
-
-def stop_process(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
 
 
 def start_background(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:

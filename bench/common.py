@@ -80,6 +80,20 @@ class RedisServer:
         self._log.close()
 
 
+def stop_process(process: subprocess.Popen, *, whole_group: bool = True) -> None:
+    """SIGTERM (to its process group, or to it alone), then SIGKILL to the group after 15 s."""
+    if process.poll() is None:
+        if whole_group:
+            os.killpg(process.pid, signal.SIGTERM)
+        else:
+            process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -156,13 +170,7 @@ class Server:
         return total / ticks
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)  # gunicorn: graceful stop of its workers
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(5)
+        stop_process(self.process, whole_group=False)  # gunicorn: a graceful stop of its workers
         self._log.close()
 
 
@@ -330,11 +338,5 @@ class Nginx:
         return total / 1024
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(5)
+        stop_process(self.process)
         self._log.close()
