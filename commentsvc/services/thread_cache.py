@@ -171,7 +171,7 @@ class ThreadCache:
         self.pages: LRU[str, RenderedPage] = LRU(1024, "pages")
         # Whole answers to public reads (commentsvc.response_cache), by request key; as many
         # as ``pages``, whose bodies they share.
-        self.responses: LRU[tuple[str, str, bool], Stored] = LRU(1024, "responses")
+        self.responses: LRU[tuple[str, str, bool, str], Stored] = LRU(1024, "responses")
 
     def are_remembered(self, entries: RememberedStates, now: float) -> bool:
         """Whether each of these remembered states is still the one remembered, unexpired:
