@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,28 @@ def test_migrations_reach_head_and_match_models(tmp_path: Path, database_url: st
             diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
         db.engine.dispose()
     assert diff == []
+
+
+def test_upgrade_keeps_addresses_unique_whatever_their_case_and_warns_of_nothing(
+    tmp_path: Path, database_url: str
+) -> None:
+    app = create_app(base_config(tmp_path, database_url))
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", sa.exc.SAWarning)
+            upgrade()
+        insert = sa.text(
+            "INSERT INTO account (display_name, email, is_email_verified, token_generation,"
+            " created_at) VALUES ('Ann', :email, false, 0, '2026-01-01 00:00:00')"
+        )
+        with db.engine.begin() as connection:
+            connection.execute(insert, {"email": "Ann@Example.org"})
+        with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as connection:
+            connection.execute(insert, {"email": "ann@example.org"})
+        db.engine.dispose()
 
 
 FIRST_RELEASE = "01f90fcbf7b5"
