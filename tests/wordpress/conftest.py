@@ -13,11 +13,13 @@ are served by the loopback page server.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -222,13 +224,16 @@ def wordpress(wordpress_folder: Path, mariadb: Path) -> Iterator[WordPress]:
     with log.open("wb") as output:
         server = subprocess.Popen(
             ["php", "-S", f"{HOST}:{port}", "-t", str(root), str(router)],
-            stdout=output, stderr=subprocess.STDOUT, env=env, cwd=root,
+            stdout=output, stderr=subprocess.STDOUT, env=env, cwd=root, start_new_session=True,
         )  # fmt: skip
     wait_for_port(port, server, log)
     yield site
     site.release.touch()
-    server.terminate()
+    # The whole group: php -S forks its workers, and they outlive a parent stopped alone.
+    os.killpg(server.pid, signal.SIGTERM)
     server.wait(30)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGKILL)
 
 
 # ---------------------------------------------------------------- the service
