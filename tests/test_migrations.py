@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from flask import Flask
 from flask_migrate import upgrade
 
 from commentsvc import create_app
@@ -16,12 +17,20 @@ from commentsvc.extensions import db
 from tests.conftest import base_config
 
 
-def test_migrations_reach_head_and_match_models(tmp_path: Path, database_url: str) -> None:
+def _emptied(tmp_path: Path, database_url: str) -> Flask:
+    """An app on an empty database (the PostgreSQL one is shared with tests that build from
+    models), for a test to upgrade."""
     app = create_app(base_config(tmp_path, database_url))
     with app.app_context():
-        db.drop_all()  # the PostgreSQL database is shared with tests that build from models
+        db.drop_all()
         with db.engine.begin() as connection:
             connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    return app
+
+
+def test_migrations_reach_head_and_match_models(tmp_path: Path, database_url: str) -> None:
+    app = _emptied(tmp_path, database_url)
+    with app.app_context():
         upgrade()
         with db.engine.connect() as connection:
             diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
@@ -32,11 +41,8 @@ def test_migrations_reach_head_and_match_models(tmp_path: Path, database_url: st
 def test_upgrade_keeps_addresses_unique_whatever_their_case_and_warns_of_nothing(
     tmp_path: Path, database_url: str
 ) -> None:
-    app = create_app(base_config(tmp_path, database_url))
+    app = _emptied(tmp_path, database_url)
     with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as connection:
-            connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
         with warnings.catch_warnings():
             warnings.simplefilter("error", sa.exc.SAWarning)
             upgrade()
@@ -80,12 +86,9 @@ def _first_release_rows(connection, emails: list[str]) -> None:
     ), {"now": NOW})  # fmt: skip
 
 
-def _at_first_release(tmp_path: Path, database_url: str):
-    app = create_app(base_config(tmp_path, database_url))
+def _at_first_release(tmp_path: Path, database_url: str) -> Flask:
+    app = _emptied(tmp_path, database_url)
     with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as connection:
-            connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
         upgrade(revision=FIRST_RELEASE)
     return app
 
@@ -128,6 +131,17 @@ def test_upgrade_stops_and_names_accounts_whose_addresses_differ_only_in_case(
 BEFORE_IDENTITY = "ddb4c284f540"
 
 
+def _before_identity(tmp_path: Path, database_url: str) -> Flask:
+    """A first-release site, account, thread and mention, upgraded to just before threads
+    were keyed by page identity."""
+    app = _at_first_release(tmp_path, database_url)
+    with app.app_context():
+        with db.engine.begin() as connection:
+            _first_release_rows(connection, ["ada@example.org"])
+        upgrade(revision=BEFORE_IDENTITY)
+    return app
+
+
 def _split_thread_rows(connection) -> None:
     """One page under two spellings (http and https, with and without the slash): two threads,
     a comment on each, and the same source's pingback on each (the first release's rows hold
@@ -153,11 +167,8 @@ def _split_thread_rows(connection) -> None:
 def test_upgrade_merges_threads_that_are_spellings_of_one_page(
     tmp_path: Path, database_url: str
 ) -> None:
-    app = _at_first_release(tmp_path, database_url)
+    app = _before_identity(tmp_path, database_url)
     with app.app_context():
-        with db.engine.begin() as connection:
-            _first_release_rows(connection, ["ada@example.org"])
-        upgrade(revision=BEFORE_IDENTITY)
         with db.engine.begin() as connection:
             _split_thread_rows(connection)
         upgrade()
@@ -178,11 +189,8 @@ def test_upgrade_merges_threads_that_are_spellings_of_one_page(
 def test_upgrade_spells_origins_and_links_as_urls_are_now_compared(
     tmp_path: Path, database_url: str
 ) -> None:
-    app = _at_first_release(tmp_path, database_url)
+    app = _before_identity(tmp_path, database_url)
     with app.app_context():
-        with db.engine.begin() as connection:
-            _first_release_rows(connection, ["ada@example.org"])
-        upgrade(revision=BEFORE_IDENTITY)
         with db.engine.begin() as connection:
             connection.execute(sa.text(
                 "UPDATE site SET origins = '[\"https://b\u00fccher.example\"]' WHERE id = 1"

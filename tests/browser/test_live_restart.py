@@ -24,6 +24,7 @@ import requests
 
 from commentsvc.cli.demo import DEMO_SITE, blog_app, ensure_demo_site
 from commentsvc.extensions import db
+from tests.browser.test_live_widget import COUNT_STREAMS
 from tests.widget.env import (  # noqa: F401  (fixtures)
     POST,
     app_config,
@@ -34,18 +35,6 @@ from tests.widget.env import (  # noqa: F401  (fixtures)
 pytestmark = pytest.mark.browser
 
 WEB_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.py"
-
-# Every EventSource the page makes, so the test can tell the browser's own reconnect (the same
-# object, sending Last-Event-ID) from a new stream the widget would open (with ?since=).
-COUNT_STREAMS = """(() => {
-  const Native = EventSource;
-  window.streams = [];
-  window.EventSource = function (url) {
-    const stream = new Native(url);
-    window.streams.push(stream);
-    return stream;
-  };
-})()"""
 
 
 def _free_port() -> int:

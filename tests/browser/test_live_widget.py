@@ -102,6 +102,8 @@ def test_an_approved_comment_reaches_both_readers(page, browser, demo):
     assert shadow(page, ".cs-b", has_text="Please let me in").count() == 1
 
 
+# Every EventSource the page makes, so the test can tell the browser's own reconnect (the same
+# object, sending Last-Event-ID) from a new stream the widget would open (with ?since=).
 COUNT_STREAMS = """(() => {
   const Native = EventSource;
   window.streams = [];
