@@ -143,6 +143,17 @@ def _executor(app: Flask) -> ThreadPoolExecutor:
         return executor
 
 
+def stop_in_process_jobs(app: Flask) -> None:
+    """On the way out: drop ``app``'s jobs still waiting in its pool and take no more. At
+    exit the interpreter waits for its pools, and a pool finishes its whole queue first (a
+    demo stopped with Ctrl-C then kept on fetching and sending); what was dropped is found
+    again by the sweep after the next start, or is a retry a later one makes anyway."""
+    with _executors_lock:
+        executor = _executors.pop(id(app), None)
+    if executor is not None:
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
 # Jobs of this process by id, from the first attempt until the last: running, or waiting on
 # a timer for a retry. A request for the same id meanwhile (a re-sent webmention, the sweep)
 # collapses into it, so the back-off is never cut short by a second chain of attempts.

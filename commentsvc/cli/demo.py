@@ -179,7 +179,7 @@ def demo(port: int, blog_port: int | None) -> None:
     """Run the service and a sample blog that embeds it (no configuration needed)."""
     from commentsvc import create_app
     from commentsvc.cli.serve import upgrade_embedded_database
-    from commentsvc.jobs import start_in_process_sweeper
+    from commentsvc.jobs import start_in_process_sweeper, stop_in_process_jobs
     from commentsvc.logs import configure_logging
 
     configure_logging()
@@ -235,3 +235,4 @@ def demo(port: int, blog_port: int | None) -> None:
     finally:
         for server in servers:
             server.shutdown()
+        stop_in_process_jobs(app)
