@@ -148,7 +148,7 @@ def _derive(app: Flask) -> None:
         instance.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{instance / 'commentsvc.sqlite3'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = url
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = (
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_use_lifo": True} | (
         {"pool_pre_ping": True} if not url.startswith("sqlite") else {}
     )
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_REQUEST_BYTES"]

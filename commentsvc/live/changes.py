@@ -96,6 +96,12 @@ def _note_rows(session: sa.orm.Session, *_: object) -> None:
             entry.is_deleted = True
 
 
+def note_inserted(session: sa.orm.Session, row: Comment | Mention) -> None:
+    """A row inserted by a Core statement and added to the session as persistent passes
+    before_flush by: note it as new, as :func:`_note_rows` notes what a flush inserts."""
+    session.info.setdefault(_SEEN_KEY, {})[row] = Seen(was_visible=False, was_thread_id=None)
+
+
 def _events_of(row: Comment | Mention, seen: Seen, thread_id: int) -> list[Event]:
     is_comment = isinstance(row, Comment)
     now_thread = None if seen.is_deleted else row.thread_id

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from commentsvc.avatars import avatar_url, gravatar_url
 from commentsvc.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from commentsvc.extensions import db
+from commentsvc.live.changes import note_inserted
 from commentsvc.markup import render_markdown
 from commentsvc.models import (
     Account,
@@ -161,9 +162,9 @@ def post_comment(
         refuse_if_banned(db.session.get(Ban, target.ban_id))
     assessment = assess(site, draft, account, is_ban_checked=target is not None)
     token = None if account is not None else secrets.token_urlsafe(24)
-    comment = Comment(
-        thread=thread,  # set, not only its id: readers of ``comment.thread`` need no query
-        thread_id=thread.id,
+    comment = _insert_comment(
+        thread,
+        account,
         parent_id=parent.id if parent else None,
         depth=parent.depth + 1 if parent else 0,
         account_id=account.id if account else None,
@@ -177,11 +178,41 @@ def post_comment(
         voter_hash=draft.voter_hash if account is None else None,
         **_author_snapshot(site, draft, account),
     )
-    db.session.add(comment)
-    db.session.flush()
     if comment.status == CommentStatus.VISIBLE:
         touch_thread(thread)
     return Posted(comment, token, _window_end(comment, site))
+
+
+# What a new comment starts with, besides what its post gives it.
+_NEW_COMMENT = {
+    "reply_notified_at": None,
+    "edited_at": None,
+    "pending_body_markdown": None,
+    "pending_body_html": None,
+    "pending_edited_at": None,
+    "score": 0,
+    "shown_score": 0,
+    "is_pinned": False,
+}
+
+
+def _insert_comment(thread: Thread, account: Account | None, **values: object) -> Comment:
+    """One INSERT ... RETURNING instead of the unit of work's flush, which took a fifth of a
+    post's time; the row comes back as a clean persistent object with every column set (no
+    attribute left to load), known to the live hooks that a flush would have told."""
+    row = {"thread_id": thread.id, "created_at": utcnow(), **_NEW_COMMENT, **values}
+    comment_id = db.session.execute(_insert_statement(), row).scalar_one()
+    comment = Comment(id=comment_id, thread=thread, account=account, **row)
+    sa.orm.make_transient_to_detached(comment)
+    db.session.add(comment)
+    note_inserted(db.session(), comment)
+    return comment
+
+
+@cache
+def _insert_statement() -> sa.Insert:
+    table = Comment.__table__
+    return sa.insert(table).returning(table.c.id)
 
 
 def _window_end(comment: Comment, site: Site) -> datetime:
