@@ -32,16 +32,21 @@ def render_markdown(source: str) -> str:
     return sanitise_html(_parser().render(source))
 
 
-def sanitise_html(html: str) -> str:
-    """``html`` cut down to the allow-list: what any stored comment body may hold."""
-    return nh3.clean(
-        html,
+@lru_cache(maxsize=1)
+def _cleaner() -> nh3.Cleaner:
+    """Built once: building the allow-list for each call took half of the cleaning time."""
+    return nh3.Cleaner(
         tags=set(ALLOWED_TAGS),
         attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
         url_schemes=set(URL_SCHEMES),
         link_rel=LINK_REL,
         strip_comments=True,
-    ).strip()
+    )
+
+
+def sanitise_html(html: str) -> str:
+    """``html`` cut down to the allow-list: what any stored comment body may hold."""
+    return _cleaner().clean(html).strip()
 
 
 def count_links(html: str) -> int:
