@@ -11,6 +11,9 @@ import sqlalchemy as sa
 import commentsvc.api.comments as comment_views
 from commentsvc.extensions import db
 from commentsvc.job_names import Job
+from commentsvc.models import Comment, Thread
+from commentsvc.services.comments import post_comment, post_target
+from commentsvc.services.drafts import CommentDraft
 from tests.api.conftest import PAGE
 
 ORIGIN = {"Origin": "https://blog.example.org"}
@@ -102,3 +105,29 @@ def test_reads_from_a_site_name_origin_once_in_vary(client, post) -> None:
         names = [name.strip().lower() for name in response.headers["Vary"].split(",")]
         assert names.count("origin") == 1
         assert response.headers["Access-Control-Allow-Origin"] == ORIGIN["Origin"]
+
+
+def test_a_posted_comment_comes_back_whole_and_known_to_the_session(app, site) -> None:
+    """The comment's INSERT ... RETURNING skips the unit of work: what it hands back must still
+    be the session's persistent row, every column loaded (reading one runs no query)."""
+    draft = CommentDraft(
+        url=PAGE,
+        body_markdown="Hello",
+        body_html="<p>Hello</p>",
+        parent_id=None,
+        author_name="Ann",
+        author_email=None,
+        author_website=None,
+        is_notify=False,
+        ip_hash="0" * 64,
+    )
+    with app.test_request_context():
+        target = post_target(site.name, draft, None)
+        comment = post_comment(target.site, draft, None, target).comment
+
+        state = sa.inspect(comment)
+        assert state.persistent and not state.unloaded and not state.modified
+        assert db.session.get(Comment, comment.id) is comment
+        assert comment.thread is db.session.get(Thread, comment.thread_id)
+        db.session.commit()
+        assert db.session.get(Comment, comment.id).body_html == "<p>Hello</p>"
