@@ -17,16 +17,16 @@
 # COMMENTSVC_DATABASE_URL (PostgreSQL: psycopg is installed), COMMENTSVC_REDIS_URL,
 # COMMENTSVC_SECRET_KEY and COMMENTSVC_PUBLIC_URL, and runs `commentsvc db upgrade` once per
 # release, not per container.
-# WEB_CONCURRENCY sets gunicorn's worker processes, GUNICORN_THREADS the threads of each. The
-# HEALTHCHECK probes the web app: deploy/compose.yaml gives the worker a check of its own.
+# WEB_CONCURRENCY sets gunicorn's worker processes (unset: 2 with COMMENTSVC_REDIS_URL, else 1),
+# GUNICORN_THREADS the threads of each. The HEALTHCHECK probes the web app: deploy/compose.yaml
+# gives the worker a check of its own.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    COMMENTSVC_INSTANCE_PATH=/var/lib/commentsvc \
-    WEB_CONCURRENCY=2
+    COMMENTSVC_INSTANCE_PATH=/var/lib/commentsvc
 
 # A fixed numeric id, so that orchestrators can check runAsNonRoot. The home folder (gunicorn
 # keeps its control socket there) is not the instance volume, which holds only data.

@@ -4,8 +4,8 @@ as a static file.
     python bench/proxy_cache.py             # 10 s per figure (~2 minutes)
     python bench/proxy_cache.py --quick     # 3 s per figure
 
-gunicorn with deploy/gunicorn.conf.py (its two worker processes) on SQLite, behind nginx with
-deploy/nginx/commentsvc.conf.template, as docs/deployment.md ("Caching") sets it up
+gunicorn with deploy/gunicorn.conf.py (one worker process: SQLite, no Redis), behind nginx
+with deploy/nginx/commentsvc.conf.template, as docs/deployment.md ("Caching") sets it up
 (``THREAD_STATE_SECONDS=0``). Threads of 10, 100 and 1,000 comments are posted through the API;
 the first page of each is read through nginx and also written to a file that a second server
 block of the same nginx process serves. Each is measured with ``wrk -t1 -c16`` and a new

@@ -5,7 +5,8 @@
     python bench/thread_read.py --postgres # also on the server in COMMENTSVC_TEST_POSTGRES_URL
 
 Both servers run with the shipped gunicorn settings (deploy/gunicorn.conf.py: gthread, its
-default two processes). SQLite runs the embedded default; PostgreSQL runs as production does,
+default processes: one for SQLite, which runs the embedded default without Redis, two for
+PostgreSQL; the floor gets as many as the service). PostgreSQL runs as production does,
 with Redis for the job queue and the rate limiter's storage, on a fresh database with durable
 commits (``synchronous_commit = on``). Rate limits stay on, with ceilings one client's address
 never reaches (the shipped 5 a minute would refuse the sixth post), so the limiter does all
@@ -361,7 +362,10 @@ def run_database(
         endpoints = {f"thread-{size}": thread_path(thread_url(f"size-{size}")) for size in SIZES}
         endpoints["counts"] = counts_path()
         figures.body_bytes = capture_for_floor(client, endpoints, work / "floor")
-        floor_env = {"BENCH_FLOOR_DIR": str(work / "floor")}
+        # As many processes as the service: the settings choose by COMMENTSVC_REDIS_URL,
+        # which the floor does not have.
+        floor_env = {"BENCH_FLOOR_DIR": str(work / "floor"),
+                     "WEB_CONCURRENCY": str(len(service.worker_pids()))}  # fmt: skip
         floor = Server("floor", "floor_app:app", floor_env, cwd=Path(__file__).parent,
                        gunicorn_args=gunicorn_args, log_dir=work, workers=None)  # fmt: skip
 

