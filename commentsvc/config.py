@@ -119,7 +119,8 @@ def is_redis_configured() -> bool:
     config_file = _env_config_file()
     if not config_file:
         return bool(DEFAULTS["REDIS_URL"])
-    return bool(tomllib.loads(Path(config_file).read_text()).get("REDIS_URL"))
+    with Path(config_file).open("rb") as file:  # TOML is UTF-8, whatever the locale
+        return bool(tomllib.load(file).get("REDIS_URL"))
 
 
 def _coerce(app: Flask) -> None:
