@@ -31,18 +31,16 @@ def test_vote_shows_to_another_reader_within_the_show_seconds(posted, reader, br
     comment_id = posted()
     other = browser_at("10.0.7.7")
     before = other.thread()
-    voted_at = time.monotonic()
     assert reader.vote(comment_id, 1).json["score"] == 1  # the voter sees it at once
+    voted_at = time.monotonic()
     assert other.thread().headers["ETag"] == before.headers["ETag"]  # no bump per click
-    deadline = voted_at + SHOW_SECONDS + 0.2
-    while True:
-        after = other.thread()
-        if after.json["comments"][0]["score"] == 1 or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
+
+    # The first read once the interval has passed shows it. Causal, not timed: a stalled
+    # machine only makes the wait longer, never the answer wrong.
+    time.sleep(max(0.0, voted_at + SHOW_SECONDS + 0.05 - time.monotonic()))
+    after = other.thread()
     assert after.json["comments"][0]["score"] == 1
     assert after.headers["ETag"] != before.headers["ETag"]
-    assert time.monotonic() - voted_at <= SHOW_SECONDS + 0.2
 
 
 def test_hundred_votes_in_a_burst_cost_at_most_one_bump_per_show_interval(
