@@ -111,6 +111,7 @@ class Server:
         gunicorn_args: Sequence[str] = (),
         log_dir: Path,
         workers: int | None = 1,
+        python: str = sys.executable,
     ) -> None:
         self.name = name
         self.port = free_port()
@@ -119,8 +120,9 @@ class Server:
         home = log_dir / f"{name}-home"  # gunicorn's control socket: one per server
         home.mkdir(exist_ok=True)
         # workers=None: as many as the gunicorn settings in gunicorn_args say (--config).
+        # python: another virtualenv's interpreter, for an app that is not commentsvc (Isso).
         worker_args = ["--workers", str(workers)] if workers is not None else []
-        command = [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{self.port}",
+        command = [python, "-m", "gunicorn", "--bind", f"{HOST}:{self.port}",
                    *worker_args, *gunicorn_args, wsgi_app]  # fmt: skip
         self.process = subprocess.Popen(
             command,
