@@ -16,7 +16,8 @@ instead of against a figure from another machine, and shows what the stack itsel
   install isso==0.14.0 gunicorn``); without ``--isso-python`` the bench leaves it out;
 - **the posting floors** (bench/posting_floor_app.py) on the same database as the service:
   bare Flask answering the JSON; storing it with one INSERT in a transaction; storing it with
-  one INSERT in autocommit.
+  one INSERT in autocommit; running the service's own statements for a post (read, insert,
+  recount) and nothing else.
 
 Every figure is ``wrk -t1 -c1 --latency`` with a Lua script, ``Connection: close``, the same
 comment bodies for all; the apps take turns within each run. Timings are printed, never
@@ -57,11 +58,12 @@ from thread_read import (
 
 ISSO_POSTS_PER_SECOND = 258  # the figure for Isso, from the harness that measured it
 TARGET_RATIO = 1.5
-FLOOR_STORES = ("none", "transaction", "statement")
+FLOOR_STORES = ("none", "transaction", "statement", "service-sql")
 FLOOR_LABELS = {
     "none": "floor: Flask answers the JSON",
     "transaction": "floor: + one INSERT, own transaction",
     "statement": "floor: + one INSERT, autocommit",
+    "service-sql": "floor: + the service's own SQL",
 }
 
 
@@ -139,7 +141,7 @@ def run_database(
                       ratelimit_preview=NO_CEILING, **settings)  # fmt: skip
     run_python(env, "-c", CLI, "db", "upgrade")
     run_python(env, "-c", CLI, "site", "add", SITE, "--origin", ORIGIN)
-    floor_database = database_url or f"sqlite:///{work / 'floor.db'}"
+    service_database = database_url or f"sqlite:///{work / 'instance' / 'commentsvc.sqlite3'}"
     servers: dict[str, Server] = {}
     try:
         servers["commentsvc"] = Server("service", "commentsvc.wsgi:app", env, log_dir=work,
@@ -147,10 +149,10 @@ def run_database(
                                        workers=None)  # fmt: skip
         if args.isso_python:
             servers["Isso 0.14 (SQLite)"] = start_isso(args.isso_python, work / "isso")
-        FLOOR_COMMENTS.metadata.create_all(sa.create_engine(floor_database))
+        FLOOR_COMMENTS.metadata.create_all(sa.create_engine(service_database))
         processes = len(servers["commentsvc"].worker_pids())
         for store in FLOOR_STORES:
-            servers[FLOOR_LABELS[store]] = start_floor(store, floor_database, work, processes)
+            servers[FLOOR_LABELS[store]] = start_floor(store, service_database, work, processes)
         posters = {name: _poster(name, server, work) for name, server in servers.items()}
         for poster in posters.values():  # warm: imports, pools, the first threads
             poster(1, -1)
