@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import shutil
 import subprocess
 import sys
@@ -38,22 +37,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
-from common import RedisServer, Server, WrkResult, clean_environ, median, service_env, wrk
+from common import Server, WrkResult, clean_environ, median, wrk
 from posting_floor_app import COMMENTS as FLOOR_COMMENTS
 from thread_read import (
-    CLI,
     GUNICORN_SETTINGS,
-    NO_CEILING,
     ORIGIN,
     POSTING_THREADS,
-    SITE,
     create_postgres_database,
     drop_postgres_database,
     durability,
     load_average,
-    markdown_body,
     post_for,
-    run_python,
+    posting_lua,
+    prepare_service,
 )
 
 ISSO_POSTS_PER_SECOND = 258  # the issue's figure for Isso, from the harness that measured it
@@ -89,23 +85,16 @@ def shipped_gunicorn_flags() -> list[str]:
 
 def isso_script(folder: Path, run: int) -> Path:
     """thread_read.py's posting script for Isso's API: the same bodies, names and threads."""
-    rng = random.Random(run)
-    bodies = ",\n".join(f"[==[{json.dumps(markdown_body(rng))}]==]" for _ in range(50))
     script = folder / f"isso-{run}.lua"
-    script.write_text(f"""
-local bodies = {{{bodies}}}
-local n = 0
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Connection"] = "close"
-request = function()
-  n = n + 1
+    script.write_text(
+        posting_lua(
+            run,
+            f"""
   local body = '{{"text":' .. bodies[n % #bodies + 1] .. ',"author":"Poster ' .. (n % 11) ..
     '","title":"Posting"}}'
-  local path = "/new?uri=%2Fposts%2Fposting-{run}-" .. (n % {POSTING_THREADS}) .. "%2F"
-  return wrk.format(nil, path, nil, body)
-end
-""")
+  path = '/new?uri=%2Fposts%2Fposting-{run}-' .. (n % {POSTING_THREADS}) .. '%2F'""",
+        )
+    )
     return script
 
 
@@ -133,14 +122,7 @@ def run_database(
     database_url: str | None, work: Path, args: argparse.Namespace
 ) -> dict[str, list[WrkResult]]:
     """Every app's sequential posting runs, the apps taking turns within each run."""
-    work.mkdir(parents=True)
-    redis = RedisServer(work) if database_url else None
-    settings = {"redis_url": redis.url} if redis else {}
-    env = service_env(work / "instance", database_url, ratelimit_enabled="true",
-                      ratelimit_post=NO_CEILING, ratelimit_post_per_ip=NO_CEILING,
-                      ratelimit_preview=NO_CEILING, **settings)  # fmt: skip
-    run_python(env, "-c", CLI, "db", "upgrade")
-    run_python(env, "-c", CLI, "site", "add", SITE, "--origin", ORIGIN)
+    redis, env = prepare_service(work, database_url)
     service_database = database_url or f"sqlite:///{work / 'instance' / 'commentsvc.sqlite3'}"
     servers: dict[str, Server] = {}
     try:

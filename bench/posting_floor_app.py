@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -76,7 +75,7 @@ def _store(pool: sa.Engine, document: dict[str, Any]) -> int:
         "url": document["url"],
         "author_name": document.get("name"),
         "body_markdown": document["body"],
-        "created_at": datetime.now(UTC).replace(tzinfo=None),
+        "created_at": utcnow(),
     }
     statement = COMMENTS.insert().returning(COMMENTS.c.id)
     with pool.begin() if STORE == "transaction" else pool.connect() as connection:
@@ -115,7 +114,8 @@ def _store_as_the_service(pool: sa.Engine, site: str, document: dict[str, Any]) 
               **ban_values(account=None, email=None, ip_hash=ip_hash)}  # fmt: skip
     with pool.begin() as connection:
         found = connection.execute(target, values).one()._mapping
-        site_id, thread_id = found[target.selected_columns[0]], found[Thread.__table__.c.id]
+        site_id = found[target.selected_columns[0]]  # Site's columns come first, its id first
+        thread_id = found[Thread.__table__.c.id]
         if thread_id is None:
             thread_id = connection.execute(
                 sa.insert(Thread.__table__).returning(Thread.__table__.c.id),

@@ -248,14 +248,14 @@ def follow_cursor(client: Client, url: str) -> tuple[float, int, int]:
             return (time.perf_counter() - started) * 1000, pages, comments
 
 
-def posting_script(folder: Path, run: int, clients: int) -> Path:
-    """wrk's Lua script: each request a new comment (bodies as people write them) on one of
-    ``POSTING_THREADS`` fresh threads, sent on a new connection (``Connection: close``)."""
+def posting_lua(run: int, request_lines: str) -> str:
+    """wrk's Lua script posting a new comment per request on a new connection (``Connection:
+    close``): ``request_lines`` build its ``body`` (and ``path``, or nil) from ``n``, the
+    request's number, and ``bodies``, comments as people write them (the same for every
+    ``run`` of that number, whichever app they go to)."""
     rng = random.Random(run)
     bodies = ",\n".join(f"[==[{json.dumps(markdown_body(rng))}]==]" for _ in range(50))
-    prefix = json.dumps(thread_url(f"posting-{run}-{clients}-{uuid.uuid4().hex[:6]}"))[:-2]
-    script = folder / f"post-{run}-{clients}.lua"
-    script.write_text(f"""
+    return f"""
 local bodies = {{{bodies}}}
 local n = 0
 wrk.method = "POST"
@@ -263,12 +263,26 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Connection"] = "close"
 request = function()
   n = n + 1
+  local path = nil
+{request_lines}
+  return wrk.format(nil, path, nil, body)
+end
+"""
+
+
+def posting_script(folder: Path, run: int, clients: int) -> Path:
+    """Each request a new comment on one of ``POSTING_THREADS`` fresh threads."""
+    prefix = json.dumps(thread_url(f"posting-{run}-{clients}-{uuid.uuid4().hex[:6]}"))[:-2]
+    script = folder / f"post-{run}-{clients}.lua"
+    script.write_text(
+        posting_lua(
+            run,
+            f"""
   local body = '{{"url":' .. [==[{prefix}]==] .. (n % {POSTING_THREADS}) .. '/",' ..
     '"body":' .. bodies[n % #bodies + 1] .. ',"name":"Poster ' .. (n % 11) .. '",' ..
-    '"elapsed_ms":8000}}'
-  return wrk.format(nil, nil, nil, body)
-end
-""")
+    '"elapsed_ms":8000}}'""",
+        )
+    )
     return script
 
 
@@ -332,10 +346,10 @@ def run_python(env: dict[str, str], *args: str) -> None:
         raise RuntimeError(f"python {' '.join(args)[:80]} failed:\n{result.stderr[-3000:]}")
 
 
-def run_database(
-    database: str, database_url: str | None, work: Path, args: argparse.Namespace
-) -> Figures:
-    figures = Figures(database, args.runs, args.seconds, load_before=load_average())
+def prepare_service(work: Path, database_url: str | None) -> tuple[RedisServer | None, dict]:
+    """A fresh work folder, the schema and the site ``bench``; with a database URL, a Redis of
+    the run's own for the limiter and the queue, as production runs. Returns that Redis (to
+    stop) and the service's environment: rate limits on, ceilings never reached."""
     work.mkdir(parents=True)
     redis = RedisServer(work) if database_url else None
     settings = {"redis_url": redis.url} if redis else {}
@@ -344,6 +358,14 @@ def run_database(
                       ratelimit_preview=NO_CEILING, **settings)  # fmt: skip
     run_python(env, "-c", CLI, "db", "upgrade")
     run_python(env, "-c", CLI, "site", "add", SITE, "--origin", ORIGIN)
+    return redis, env
+
+
+def run_database(
+    database: str, database_url: str | None, work: Path, args: argparse.Namespace
+) -> Figures:
+    figures = Figures(database, args.runs, args.seconds, load_before=load_average())
+    redis, env = prepare_service(work, database_url)
     figures.durability = durability(database_url)
     gunicorn_args = ["--config", str(GUNICORN_SETTINGS)]
     service = floor = None
