@@ -346,7 +346,9 @@ def run_python(env: dict[str, str], *args: str) -> None:
         raise RuntimeError(f"python {' '.join(args)[:80]} failed:\n{result.stderr[-3000:]}")
 
 
-def prepare_service(work: Path, database_url: str | None) -> tuple[RedisServer | None, dict]:
+def prepare_service(
+    work: Path, database_url: str | None
+) -> tuple[RedisServer | None, dict[str, str]]:
     """A fresh work folder, the schema and the site ``bench``; with a database URL, a Redis of
     the run's own for the limiter and the queue, as production runs. Returns that Redis (to
     stop) and the service's environment: rate limits on, ceilings never reached."""
