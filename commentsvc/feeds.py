@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy.orm import contains_eager
 
+from commentsvc.chars import xml_text
 from commentsvc.errors import InvalidInput
 from commentsvc.extensions import db
 from commentsvc.models import (
@@ -25,7 +26,7 @@ from commentsvc.models import (
 )
 from commentsvc.permalinks import permalink
 from commentsvc.services.sites import get_site
-from commentsvc.services.threads import find_thread
+from commentsvc.services.threads import find_thread, page_key
 
 if TYPE_CHECKING:
     from feedgen.feed import FeedGenerator
@@ -39,9 +40,10 @@ ATOM = "application/atom+xml"
 def _feed(site: Site, title: str, self_url: str, alternate: str) -> FeedGenerator:
     from feedgen.feed import FeedGenerator  # lxml is big, and few web workers serve feeds
 
+    self_url, alternate = xml_text(self_url), xml_text(alternate)
     feed = FeedGenerator()
     feed.id(self_url)
-    feed.title(title)
+    feed.title(xml_text(title))
     feed.link(href=self_url, rel="self", type=ATOM)
     feed.link(href=alternate, rel="alternate")
     feed.generator("commentsvc")
@@ -49,24 +51,16 @@ def _feed(site: Site, title: str, self_url: str, alternate: str) -> FeedGenerato
     return feed
 
 
-_XML_INVALID = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r")
-
-
-def _xml_text(value: str) -> str:
-    """Text XML can carry: rows stored before input checks may hold control characters."""
-    return value.translate(_XML_INVALID)
-
-
 def _add_comment(feed: FeedGenerator, comment: Comment) -> None:
     thread = comment.thread
     entry = feed.add_entry()
     link = permalink(comment)
     entry.id(link)
-    name = _xml_text(comment.author_name or "Anonymous")
-    entry.title(_xml_text(f"{name} on {thread.title or thread.url}"))
+    name = xml_text(comment.author_name or "Anonymous")
+    entry.title(xml_text(f"{name} on {thread.title or thread.url}"))
     entry.author({"name": name})
     entry.link(href=link, rel="alternate")
-    entry.content(_xml_text(comment.body_html), type="html")
+    entry.content(xml_text(comment.body_html), type="html")
     entry.published(comment.created_at)
     entry.updated(comment.edited_at or comment.created_at)
 
@@ -79,10 +73,10 @@ def _mention_author(mention: Mention) -> dict[str, str]:
     """Atom needs a name: the source's host stands in when its page named no author. The
     author's link is their own page, else (as WordPress gives a pingback) the source."""
     name = mention.author_name or urlsplit(mention.source).hostname or "Someone"
-    author = {"name": _xml_text(name)}
+    author = {"name": xml_text(name)}
     uri = next((url for url in (mention.author_url, mention.source) if _is_web(url)), None)
     if uri:
-        author["uri"] = _xml_text(uri)
+        author["uri"] = xml_text(uri)
     return author
 
 
@@ -97,10 +91,10 @@ def _add_mention(feed: FeedGenerator, mention: Mention) -> None:
     link = permalink(mention)
     entry.id(link)
     label = _MENTION_LABELS.get(mention.type) or mention.kind.value.capitalize()
-    entry.title(_xml_text(f"{label} from {mention.title or mention.source}"))
+    entry.title(xml_text(f"{label} from {mention.title or mention.source}"))
     entry.author(_mention_author(mention))
     entry.link(href=link, rel="alternate")
-    entry.content(_xml_text(mention.excerpt or ""), type="text")
+    entry.content(xml_text(mention.excerpt or ""), type="text")
     entry.published(mention.created_at)
     entry.updated(max(mention.created_at, mention.updated_at or mention.created_at))
 
@@ -178,7 +172,7 @@ def thread_feed(site_name: str) -> Response:
         raise InvalidInput("Give the page with ?url=PAGE-URL.", field="url")
     thread = find_thread(site, url)
     rows = _recent(Thread.id == thread.id) if thread else []
-    page = thread.url if thread else url
+    page = thread.url if thread else page_key(site, url)
     feed = _feed(site, f"Comments on {thread.title if thread and thread.title else page}",
                  _self_url(), page)  # fmt: skip
     feed.updated(rows[0].created_at if rows else site.created_at)

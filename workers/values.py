@@ -7,12 +7,12 @@ import re
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from commentsvc.chars import NOT_STORABLE, REORDERING
 from commentsvc.errors import InvalidInput
 from commentsvc.urls import normalise_url
 
 MAX_URL = 2048
 _SPACE = re.compile(r"\s+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def collapse_space(text: str) -> str:
@@ -20,11 +20,17 @@ def collapse_space(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def _visible(text: str) -> str:
+    """Without control characters, what XML cannot carry (the feeds show this text) and the
+    invisible marks that reorder how a line displays."""
+    return REORDERING.sub("", NOT_STORABLE.sub("", text))
+
+
 def clean_text(text: str | None, limit: int) -> str | None:
     """Collapse whitespace, drop control characters, cut at ``limit`` (text only, never HTML)."""
     if not text:
         return None
-    text = collapse_space(_CONTROL.sub("", text))
+    text = collapse_space(_visible(text))
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text or None
@@ -36,7 +42,7 @@ def shorten(text: str | None, limit: int) -> str | None:
     is cut at ``limit`` characters."""
     if not text:
         return None
-    whole = collapse_space(_CONTROL.sub("", text))
+    whole = collapse_space(_visible(text))
     if len(whole) <= limit:
         return whole or None
     kept = whole[: limit - 1]

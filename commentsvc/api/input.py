@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, TypeVar
 
 from flask import Request
 
+from commentsvc.chars import NOT_STORABLE
 from commentsvc.errors import InvalidInput, UnsupportedMediaType
 from commentsvc.models.base import MAX_ID
 
@@ -17,18 +17,10 @@ T = TypeVar("T")
 MAX_JSON_DEPTH = 32
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # all but tab, LF, CR
-
-
 def is_storable_text(value: str) -> bool:
-    """No NUL or other control characters (PostgreSQL and XML refuse them), no lone surrogates."""
-    if _CONTROL.search(value):
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    """No NUL or other control characters, lone surrogates or U+FFFE/U+FFFF: PostgreSQL or XML
+    (the feeds) refuse them."""
+    return NOT_STORABLE.search(value) is None
 
 
 def json_object(request: Request) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import sqlalchemy as sa
 
+from commentsvc.chars import xml_text
 from commentsvc.exports import rows
 from commentsvc.extensions import db
 from commentsvc.models import Comment, CommentStatus, MentionKind, Site, Thread, Verification
@@ -38,17 +39,15 @@ APPROVED = {
     CommentStatus.SPAM: "spam",
     CommentStatus.DELETED: "trash",
 }
-# Characters XML 1.0 cannot carry at all, even escaped.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _text(value: str | None) -> str:
-    return escape(_NOT_XML.sub("", value or ""))
+    return escape(xml_text(value or ""))
 
 
 def _cdata(value: str | None) -> str:
     """CDATA that survives any content: ``]]>`` is split across two sections, as WordPress does."""
-    cleaned = _NOT_XML.sub("", value or "").replace("]]>", "]]]]><![CDATA[>")
+    cleaned = xml_text(value or "").replace("]]>", "]]]]><![CDATA[>")
     return f"<![CDATA[{cleaned}]]>"
 
 

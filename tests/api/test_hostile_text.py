@@ -13,7 +13,7 @@ from tests.api.conftest import PAGE, read_thread
 
 
 @pytest.mark.parametrize("field", ["body", "name", "email", "website", "url"])
-@pytest.mark.parametrize("bad", ["a\x00b", "a\x01b", "a\x7fb"])
+@pytest.mark.parametrize("bad", ["a\x00b", "a\x01b", "a\x7fb", "a\ufffeb", "a\uffffb"])
 def test_control_characters_in_any_field_are_refused(post, field, bad) -> None:
     response = post(**{"body": "ok", field: bad})
     assert response.status_code == 400, response.json
@@ -51,11 +51,23 @@ def test_nul_in_the_path_or_a_form_is_400(client, site) -> None:
     )
 
 
-def test_feeds_survive_control_characters_stored_earlier(client, post) -> None:
+@pytest.mark.parametrize("bad", ["\x01", "\x0b", "\ufffe", "\uffff"])
+def test_feeds_survive_text_xml_cannot_carry_stored_earlier(client, post, bad) -> None:
     comment_id = post("fine").json["id"]
-    db.session.get(Comment, comment_id).author_name = "bad\x01name"
+    comment = db.session.get(Comment, comment_id)
+    comment.author_name = f"bad{bad}name"
+    comment.body_html = f"<p>bad{bad}body</p>"  # imported, or stored before the checks
     db.session.commit()
     assert client.get("/feeds/blog.atom").status_code == 200
+    assert client.get("/feeds/blog/thread.atom", query_string={"url": PAGE}).status_code == 200
+
+
+@pytest.mark.parametrize("bad", ["\x0b", "\x1f", "\ufffe"])
+def test_thread_feed_of_a_page_without_comments_takes_any_spelling(client, site, bad) -> None:
+    """The feed names the page by its normal form, not by what the query said."""
+    page = "https://blog.example.org/nothing-yet"
+    response = client.get("/feeds/blog/thread.atom", query_string={"url": page + bad})
+    assert response.status_code in {200, 400}, response.data[:300]
 
 
 def test_pages_without_a_thread_do_not_share_a_rendering(client, site) -> None:

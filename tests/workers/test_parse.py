@@ -71,6 +71,14 @@ def test_markup_in_the_title_and_excerpt_stays_text():
     assert "<b>" not in reading.excerpt
 
 
+def test_text_that_would_break_a_feed_or_read_reversed_is_dropped():
+    html = "<title>Bad\ufffe \u202egnp.exe\u202c title\uffff</title>"
+    html += f'<p>ex\ufeffcerpt <a href="{TARGET}">x</a></p>'
+    reading = read(html)
+    assert reading.title == "Bad gnp.exe title"
+    assert "\ufeff" not in reading.excerpt and "excerpt" in reading.excerpt
+
+
 def test_h_entry_reply_with_author_card_and_published_time():
     html = f"""<article class="h-entry">
       <a class="u-in-reply-to" href="{TARGET}">in reply to</a>
