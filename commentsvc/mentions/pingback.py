@@ -101,6 +101,8 @@ def _refuse_nul_bytes() -> None:
         refuse_nul_bytes()
     except InvalidInput as error:
         raise RpcFault(INVALID_REQUEST, error.detail) from error
+    except RequestEntityTooLarge as error:  # an oversized form body, read to look for NULs
+        raise RpcFault(PARSE_ERROR, "Parse error: empty or oversized request.") from error
 
 
 def _body() -> bytes:

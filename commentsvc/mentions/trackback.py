@@ -9,6 +9,7 @@ from __future__ import annotations
 from xml.sax.saxutils import escape
 
 from flask import Response, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from commentsvc.errors import ServiceError, checks_its_own_input, refuse_nul_bytes
 from commentsvc.mentions import bp
@@ -36,4 +37,6 @@ def trackback(site_name: str) -> Response:
         receive(site, source, target, MentionKind.TRACKBACK)
     except ServiceError as error:
         return _answer(error.detail)
+    except RequestEntityTooLarge:  # TrackBack senders read the XML answer, not the status
+        return _answer("The request is too large.")
     return _answer(None)

@@ -16,6 +16,7 @@ from commentsvc.extensions import db
 from commentsvc.mentions import bp
 from commentsvc.mentions.receive import receive
 from commentsvc.models import Mention, MentionKind, Verification
+from commentsvc.models.base import MAX_ID
 from commentsvc.models.mention import Rejection
 from commentsvc.services.sites import get_site
 
@@ -52,6 +53,8 @@ def webmention_status(site_name: str, token: str) -> Response:
         mention_id = _tokens().loads(token)
     except BadSignature as error:
         raise NotFound("There is no webmention with this status URL.") from error
+    if type(mention_id) is not int or not 0 < mention_id <= MAX_ID:  # never one of ours
+        raise NotFound("There is no webmention with this status URL.")
     mention = db.session.get(Mention, mention_id, populate_existing=True)
     if mention is None or mention.site.name != site_name:
         raise NotFound("There is no webmention with this status URL.")

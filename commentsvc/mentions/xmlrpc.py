@@ -33,13 +33,21 @@ def parse_call(body: bytes) -> tuple[str, tuple[Any, ...]]:
         raise RpcFault(PARSE_ERROR, "Parse error: empty or oversized request.")
     try:
         root = safe_fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except (ParseError, DefusedXmlException, ValueError) as error:
+    except (ParseError, DefusedXmlException, ValueError, LookupError) as error:
         raise RpcFault(PARSE_ERROR, f"Parse error: not well-formed XML ({error}).") from error
     if root.tag != "methodCall":
         raise RpcFault(PARSE_ERROR, "Parse error: not an XML-RPC methodCall.")
     try:
         params, method = xmlrpc.client.loads(body, use_builtin_types=True)
-    except (ExpatError, ValueError, TypeError, IndexError, KeyError, OverflowError) as error:
+    except (
+        ExpatError,
+        ValueError,
+        TypeError,
+        IndexError,
+        KeyError,
+        OverflowError,
+        LookupError,
+    ) as error:
         raise RpcFault(PARSE_ERROR, "Parse error: malformed XML-RPC.") from error
     except xmlrpc.client.Fault as error:  # a response's <fault> inside a methodCall
         raise RpcFault(INVALID_REQUEST, "Invalid request: a fault is not a call.") from error

@@ -158,11 +158,15 @@ def test_internal_sources_answer_like_any_other_and_nothing_is_probed(app, proxy
         b"<methodCall><methodName>x</methodName><params><param><value><struct><member>"
         b"<value><int>1</int></value></member></struct></value></param></params></methodCall>",
         b"<methodCall><methodName></methodName></methodCall>",
+        b"<?xml version='1.0' encoding='x-bogus'?><methodCall><methodName>system.listMethods"
+        b"</methodName></methodCall>",
+        b"<?xml version='1.0' encoding='rot13'?><methodCall><methodName>system.listMethods"
+        b"</methodName></methodCall>",
     ],
     ids=[
         "empty", "truncated", "text", "entity-expansion", "external-entity", "bad-int", "wrong",
         "call-with-fault", "response-with-fault", "wrong-root", "not-utf-8", "bad-date",
-        "bad-boolean", "nameless-member", "no-method",
+        "bad-boolean", "nameless-member", "no-method", "unknown-encoding", "not-a-text-encoding",
     ],
 )  # fmt: skip
 def test_malformed_xml_rpc_gets_a_fault_not_a_500(service, site, body):
@@ -183,6 +187,17 @@ def test_huge_body_is_refused_not_a_500(service, site):
         assert raised.value.faultCode == -32700
     else:
         assert response.status_code == 413
+
+
+def test_huge_form_body_is_a_parse_fault_too(service, site):
+    """A form body is read to look for NULs; too big, it is the same parse error as XML."""
+    response = requests.post(
+        f"{service.url}/pingback/blog", data={"a": "x" * (100 * 1024)}, timeout=5
+    )
+    assert response.status_code == 200
+    with pytest.raises(xmlrpc.client.Fault) as raised:
+        xmlrpc.client.loads(response.content)
+    assert raised.value.faultCode == -32700
 
 
 def _call(*params: bytes) -> bytes:
@@ -329,3 +344,11 @@ def test_nul_in_a_trackback_field_gets_a_trackback_error(client, site):
     )
     assert response.mimetype == "text/xml"
     assert b"<error>1</error>" in response.data and b"NUL" in response.data
+
+
+def test_oversized_trackback_gets_a_trackback_error(client, site):
+    response = client.post(
+        "/trackback/blog", query_string={"url": TARGET}, data={"excerpt": "x" * (100 * 1024)}
+    )
+    assert response.mimetype == "text/xml"
+    assert b"<error>1</error>" in response.data and b"too large" in response.data

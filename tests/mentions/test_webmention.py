@@ -212,6 +212,15 @@ def test_status_url_cannot_be_guessed(client, site):
     assert client.get("/webmention/blog/status/1").status_code == 404
 
 
+@pytest.mark.parametrize("value", [{"id": 1}, True, [1], "1", 0, 2**70])
+def test_status_url_holding_anything_but_an_id_is_404(app, client, site, value):
+    from commentsvc.mentions.webmention import _tokens
+
+    with app.app_context():
+        token = _tokens().dumps(value)
+    assert client.get(f"/webmention/blog/status/{token}").status_code == 404
+
+
 def thread_count() -> int:
     return db.session.scalar(sa.select(sa.func.count(Thread.id)))
 
