@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from flask import Blueprint, Response, current_app, url_for
+from flask import Blueprint, Response, current_app, has_request_context, request
 
 from commentsvc.errors import NotFound
 
@@ -27,12 +27,16 @@ def gravatar_url(email: str) -> str:
 
 
 def avatar_url(seed: str) -> str:
-    """The absolute URL of the seed's identicon (the widget runs on another origin)."""
+    """The URL of the seed's identicon: absolute under ``PUBLIC_URL`` (the widget runs on
+    another origin); without one, its path on the service, which the widget resolves against
+    the address it was loaded from. Never built from the request's ``Host`` header: the URL is
+    stored, or cached, and shown to every reader."""
     key = avatar_key(seed)
     public_url = current_app.config["PUBLIC_URL"]
     if public_url:
         return f"{public_url}/avatar/{key}.svg"
-    return url_for("avatars.identicon", key=key, _external=True)
+    root = request.script_root if has_request_context() else ""
+    return f"{root}/avatar/{key}.svg"
 
 
 def identicon_svg(key: str) -> str:

@@ -292,8 +292,11 @@
     }
   };
 
-  const avatar = (src, name, alt = "") =>
-    src && isHttp(src)
+  /* An identicon may come as a path on the service (one without a public URL set): resolved
+   * against where this script came from, never against the host page. */
+  const avatar = (url, name, alt = "") => {
+    const src = url && isHttp(url) ? new URL(url, BASE).href : null;
+    return src
       ? h("img", {
           cls: "cs-av",
           src,
@@ -304,6 +307,7 @@
           loading: "lazy",
         })
       : h("span", { cls: "cs-av", "aria-hidden": "true", text: (name || "?")[0].toUpperCase() });
+  };
 
   const person = (url, name) =>
     url && isHttp(url)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from commentsvc.extensions import db
 from commentsvc.services.accounts import create_account, grant_operator
+from commentsvc.services.sites import create_site
 from commentsvc.tokens import issue_token
 from tests.api.conftest import PAGE
 from tests.conftest import SITE_ORIGIN
@@ -98,6 +99,24 @@ def test_avatar_is_served_without_third_parties(client) -> None:
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
     assert "http" not in response.get_data(as_text=True).replace("http://www.w3.org/2000/svg", "")
     assert client.get("/avatar/<script>.svg").status_code == 404
+
+
+def test_avatars_stored_without_a_public_url_never_take_the_callers_host(app_config) -> None:
+    """A guest's comment keeps its identicon's URL for every later reader: no Host header of
+    the poster's may choose where their browsers fetch it from."""
+    from tests.conftest import make_app
+
+    application = make_app({**app_config, "PUBLIC_URL": ""})
+    with application.app_context():
+        create_site("blog", [SITE_ORIGIN])
+        db.session.commit()
+    response = application.test_client().post(
+        "/api/sites/blog/comments",
+        json={"url": PAGE, "body": "hi", "name": "Eve"},
+        headers={"Host": "evil.example:666"},
+    )
+    assert response.status_code == 201, response.json
+    assert response.json["author"]["avatar"].startswith("/avatar/")
 
 
 def test_unknown_route_and_method_get_problem_details(client) -> None:
