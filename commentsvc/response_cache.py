@@ -40,6 +40,7 @@ from werkzeug.http import parse_etags
 
 from commentsvc import metrics
 from commentsvc.cors import origins_remembered_until
+from commentsvc.encodings import accepts_gzip
 from commentsvc.request_ids import HEADER, logging_as, new_request_id, sane
 from commentsvc.services.thread_cache import RememberedStates, ThreadCache, caches_of
 
@@ -110,7 +111,7 @@ def _key(environ: dict[str, Any]) -> Key:
     return (
         environ.get("PATH_INFO", ""),
         environ.get("QUERY_STRING", ""),
-        "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "").lower(),
+        accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", "")),
         environ.get("HTTP_ORIGIN", ""),
     )
 

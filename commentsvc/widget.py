@@ -24,6 +24,7 @@ import rjsmin
 from flask import Blueprint, Response, request
 
 from commentsvc import assets, markup
+from commentsvc.encodings import accepts_gzip
 from commentsvc.errors import NotFound
 
 bp = Blueprint("widget", __name__)
@@ -160,7 +161,7 @@ def _asset(name: str) -> Asset:
 
 def _send(asset: Asset) -> Response:
     """200 or 304, gzipped when the client accepts it, with a distinct ETag per encoding."""
-    is_gzip = request.accept_encodings["gzip"] > 0
+    is_gzip = accepts_gzip(request.headers.get("Accept-Encoding", ""))
     etag = f"{asset.etag}-gz" if is_gzip else asset.etag
     if request.if_none_match.contains(etag):
         response = Response(status=304)

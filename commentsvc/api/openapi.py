@@ -32,6 +32,12 @@ SITE_PARAMETER = {
     "description": "The site's short name (data-site).",
     "schema": {"type": "string"},
 }
+PAGE_URL_PARAMETER = {
+    "name": "url",
+    "in": "query",
+    "required": True,
+    "schema": {"type": "string", "minLength": 1},
+}
 COMMENT_ID = {"name": "comment_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 AUTHORS_ONLY = [{"bearer": []}, {"editToken": []}]
 SORTS = ["oldest", "newest", "top"]
@@ -169,9 +175,14 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "url": {
                 "type": "string",
+                "minLength": 1,
                 "description": "The page's URL, on one of the site's origins.",
             },
-            "body": {"type": "string", "description": "Markdown; raw HTML is shown as text."},
+            "body": {
+                "type": "string",
+                "pattern": "\\S",
+                "description": "Markdown; raw HTML is shown as text. Not only white space.",
+            },
             "parent": {"type": "integer", "description": "Id of the comment replied to."},
             "name": {"type": "string", "maxLength": 80},
             "email": {
@@ -196,7 +207,7 @@ SCHEMAS: dict[str, Any] = {
     "CommentEdit": {
         "type": "object",
         "required": ["body"],
-        "properties": {"body": {"type": "string"}},
+        "properties": {"body": {"type": "string", "pattern": "\\S"}},
     },
     "Me": {
         "type": "object",
@@ -280,7 +291,7 @@ PATHS: dict[str, Any] = {
             "summary": "Read a page's thread: visible comments (replies nested) and mentions",
             "parameters": [
                 SITE_PARAMETER,
-                {"name": "url", "in": "query", "required": True, "schema": {"type": "string"}},
+                PAGE_URL_PARAMETER,
                 {
                     "name": "sort",
                     "in": "query",
@@ -315,7 +326,7 @@ PATHS: dict[str, Any] = {
             "again. The event id is the thread revision. Held comments are never sent.",
             "parameters": [
                 SITE_PARAMETER,
-                {"name": "url", "in": "query", "required": True, "schema": {"type": "string"}},
+                PAGE_URL_PARAMETER,
                 {
                     "name": "since",
                     "in": "query",
@@ -348,7 +359,11 @@ PATHS: dict[str, Any] = {
                     "name": "url",
                     "in": "query",
                     "required": True,
-                    "schema": {"type": "array", "items": {"type": "string"}, "maxItems": 100},
+                    "schema": {
+                        "type": "array",
+                        "items": {"type": "string", "minLength": 1},
+                        "maxItems": 100,
+                    },
                     "style": "form",
                     "explode": True,
                 },
@@ -454,7 +469,8 @@ PATHS: dict[str, Any] = {
         "put": {
             "summary": "Vote for a comment (value 1) or take the vote back (value 0)",
             "description": "One vote per account, and per guest browser (its random token in "
-            "X-Commentsvc-Voter) and per guest address. Not on one's own comment (403), "
+            "X-Commentsvc-Voter) and per guest address: a request with neither a sign-in nor "
+            "that header is refused (400). Not on one's own comment (403), "
             "nor on a held or deleted one (404), nor where the site has votes off (403).",
             "parameters": [COMMENT_ID, VOTER_HEADER],
             "security": [{}, {"bearer": []}],

@@ -10,6 +10,7 @@ from flask import Response, current_app, request
 
 from commentsvc import response_cache
 from commentsvc.api import bp, caching
+from commentsvc.encodings import accepts_gzip
 from commentsvc.errors import InvalidInput, NotFound
 from commentsvc.extensions import db, limiter
 from commentsvc.services import thread_view
@@ -46,10 +47,6 @@ def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
     return int(raw)
 
 
-def _accepts_gzip() -> bool:
-    return "gzip" in request.headers.get("Accept-Encoding", "").lower()
-
-
 @bp.get("/sites/<site_name>/thread")
 def read_thread(site_name: str) -> Response:
     url = request.args.get("url")
@@ -69,7 +66,7 @@ def read_thread(site_name: str) -> Response:
         raise InvalidInput(f"{url!r} is not on an origin of site {site_name!r}.", field="url")
     order = request.args.get("sort") or site.public["sort"]
     page = thread_view.page_request(order, request.args.get("after"), limit)
-    gzip_ok = _accepts_gzip()
+    gzip_ok = accepts_gzip(request.headers.get("Accept-Encoding", ""))
     etag = thread_view.page_etag(state, url_key, page)
     if gzip_ok:  # a strong ETag names one content coding (RFC 9110, 8.8.3)
         etag = f'{etag[:-1]}-gz"'
@@ -110,7 +107,7 @@ def _show_votes(site_name: str, identity: str, state: ThreadState) -> ThreadStat
 def read_counts(site_name: str) -> Response:
     """Index pages ask for many pages at once: answered from the remembered page states."""
     urls = request.args.getlist("url")
-    if not urls:
+    if not all(urls) or not urls:
         raise InvalidInput("Give one or more pages with ?url=A&url=B.", field="url")
     if len(urls) > MAX_COUNT_URLS:
         raise InvalidInput(f"Ask for at most {MAX_COUNT_URLS} pages at once.", field="url")

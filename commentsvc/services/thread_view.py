@@ -226,6 +226,12 @@ def comment_node(row: sa.Row | Comment) -> dict[str, Any]:
     }
 
 
+# Levels of replies the thread JSON nests: far deeper than a page shows (posts stop at the
+# site's ``max_depth``), and shallow enough that rendering it never nears Python's recursion
+# limit, however deep an imported chain of replies goes.
+MAX_NESTING = 64
+
+
 def _prune_deleted(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Deleted comments stay only as placeholders that keep replies in their place."""
     kept = []
@@ -247,12 +253,19 @@ def _comment_tree(thread_id: int) -> list[dict[str, Any]]:
     )
     nodes: dict[int, dict[str, Any]] = {}
     roots: list[dict[str, Any]] = []
+    placed: dict[int, tuple[list[dict[str, Any]], int]] = {}  # each node's list, and its level
     for row in rows:
         node = comment_node(row)
         nodes[row.id] = node
         parent = nodes.get(row.parent_id) if row.parent_id else None
-        # A reply whose parent is hidden (pending, spam) shows at the top level for now.
-        (parent["replies"] if parent else roots).append(node)
+        if parent is None:  # a reply whose parent is hidden (pending, spam) shows at the top
+            home, level = roots, 0
+        elif placed[row.parent_id][1] < MAX_NESTING:
+            home, level = parent["replies"], placed[row.parent_id][1] + 1
+        else:  # an imported chain deeper than any page shows: beside its parent, as WordPress
+            home, level = placed[row.parent_id]
+        home.append(node)
+        placed[row.id] = (home, level)
     return _prune_deleted(roots)
 
 

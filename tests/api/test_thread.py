@@ -5,6 +5,9 @@ from __future__ import annotations
 import gzip
 import json
 
+import pytest
+
+from commentsvc.extensions import db
 from tests.api.conftest import PAGE, read_thread
 
 
@@ -96,6 +99,45 @@ def test_thread_is_gzipped_when_the_client_accepts_it(client, post) -> None:
     )
     assert response.headers["Content-Encoding"] == "gzip"
     assert len(json.loads(gzip.decompress(response.data))["comments"]) == 20
+
+
+@pytest.mark.parametrize("sort", ["oldest", "newest"])
+def test_an_imported_chain_of_replies_of_any_depth_reads(client, site, sort) -> None:
+    """Imports keep their blog's nesting, however deep: the thread still renders, replies past
+    the deepest level it nests sitting beside their parent."""
+    from commentsvc.models import Comment, CommentStatus
+    from commentsvc.services.thread_view import MAX_NESTING
+    from commentsvc.services.threads import get_or_create_thread
+
+    thread = get_or_create_thread(site, PAGE)
+    db.session.flush()
+    parent = None
+    for depth in range(1_500):
+        comment = Comment(thread_id=thread.id, parent_id=parent, depth=depth,
+                          status=CommentStatus.VISIBLE, body_markdown="x", body_html="<p>x</p>",
+                          ip_hash="")  # fmt: skip
+        db.session.add(comment)
+        db.session.flush()
+        parent = comment.id
+    db.session.commit()
+    response = client.get("/api/sites/blog/thread", query_string={"url": PAGE, "sort": sort})
+    assert response.status_code == 200
+    [node], levels, count = response.json["comments"], 0, 0
+    while node["replies"]:
+        levels += 1
+        count += len(node["replies"])
+        node = node["replies"][0]
+    assert (levels, count) == (MAX_NESTING, 1_499)  # nested no deeper, and none left out
+
+
+@pytest.mark.parametrize("header", ["gzip;q=0", "gzip;q=0, identity", "nogzip", "identity"])
+def test_clients_that_refuse_gzip_get_it_plain(client, post, header) -> None:
+    post("one")
+    response = client.get(
+        "/api/sites/blog/thread", query_string={"url": PAGE}, headers={"Accept-Encoding": header}
+    )
+    assert "Content-Encoding" not in response.headers and response.json["comments"]
+    assert not response.headers["ETag"].endswith('-gz"')
 
 
 def test_gzipped_and_plain_pages_have_different_strong_etags(client, post) -> None:
