@@ -5,13 +5,29 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+from functools import lru_cache
 
 from flask import current_app, request
+
+NO_ADDRESS = "0.0.0.0"  # noqa: S104 - the key of a client without an address, not a bind address
 
 
 def client_ip() -> str:
     """The peer address; ``ProxyFix`` (configured by ``COMMENTSVC_PROXY_COUNT``) rewrites it."""
-    return request.remote_addr or "0.0.0.0"  # noqa: S104 - a key, not a bind address
+    return _one_spelling(request.remote_addr or "")
+
+
+@lru_cache(maxsize=4096)
+def _one_spelling(address: str) -> str:
+    """One key per client for limits and hashes: an IPv4-mapped IPv6 address as its IPv4 one,
+    and whatever is no address (only a proxy in front can pass such a thing on) as one shared
+    key, not a fresh one per spelling."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return NO_ADDRESS
+    mapped = parsed.ipv4_mapped if parsed.version == 6 else None
+    return str(mapped or parsed)
 
 
 def ip_hash(address: str | None = None) -> str:

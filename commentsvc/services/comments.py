@@ -28,7 +28,7 @@ from commentsvc.models import (
 from commentsvc.models.base import MAX_ID, utcnow
 from commentsvc.services.bans import ban_in_force, ban_values, refuse_if_banned
 from commentsvc.services.drafts import CommentDraft, Sender
-from commentsvc.services.policy import assess
+from commentsvc.services.policy import Assessment, assess
 from commentsvc.services.sites import unknown_site
 from commentsvc.services.threads import get_or_create_thread, touch_thread
 from commentsvc.urls import page_identity
@@ -161,6 +161,8 @@ def post_comment(
     if target is not None and target.ban_id is not None:
         refuse_if_banned(db.session.get(Ban, target.ban_id))
     assessment = assess(site, draft, account, is_ban_checked=target is not None)
+    if parent is not None and parent.status == CommentStatus.PENDING:
+        assessment = _held_as_a_reply_to_held(assessment)
     token = None if account is not None else secrets.token_urlsafe(24)
     comment = _insert_comment(
         thread,
@@ -181,6 +183,14 @@ def post_comment(
     if comment.status == CommentStatus.VISIBLE:
         touch_thread(thread)
     return Posted(comment, token, _window_end(comment, site))
+
+
+def _held_as_a_reply_to_held(assessment: Assessment) -> Assessment:
+    """A reply to a comment still waiting for an operator waits too: shown alone it would
+    sit at the top level and name a comment readers cannot see."""
+    if assessment.status != CommentStatus.VISIBLE:  # held or spam for a reason of its own
+        return assessment
+    return Assessment(CommentStatus.PENDING, "replies to a comment awaiting moderation")
 
 
 # What a new comment starts with, besides what its post gives it.

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from commentsvc.clientip import NO_ADDRESS
 from commentsvc.extensions import db
 from commentsvc.models import Comment
 from commentsvc.services.sites import update_site
-from tests.api.conftest import PAGE
+from tests.api.conftest import PAGE, read_thread
 
 
 def test_guest_comment_is_stored_and_returned(post, app) -> None:
@@ -47,6 +48,17 @@ def test_first_time_commenters_are_held_until_approved(post, app, site) -> None:
     db.session.commit()
     assert post("second", email="ann@example.org").status_code == 201
     assert post("stranger", email="bob@example.org").status_code == 202
+
+
+def test_a_reply_to_a_held_comment_waits_with_it(post, client) -> None:
+    held = post("posted the moment the form showed", elapsed_ms=100)
+    assert held.status_code == 202
+    reply = post("a fine reply", parent=held.json["id"], elapsed_ms=10_000)
+    assert reply.status_code == 202 and reply.json["status"] == "pending"
+    assert db.session.get(Comment, reply.json["id"]).held_reason == (
+        "replies to a comment awaiting moderation"
+    )
+    assert read_thread(client).json["comments"] == []  # not shown at the top level meanwhile
 
 
 def test_too_many_links_hold_a_comment(post, app) -> None:
@@ -131,6 +143,20 @@ def test_honeypot_filled_marks_spam(post, app) -> None:
     response = post("buy now", hp="http://spam.example")
     assert response.status_code == 202
     assert db.session.get(Comment, response.json["id"]).status.value == "spam"
+
+
+@pytest.mark.parametrize(
+    ("peer", "key"),
+    [("::ffff:10.0.0.1", "10.0.0.1"), ("10.0.0.1", "10.0.0.1"), ("garbage", NO_ADDRESS),
+     ("1.2.3.4:5", NO_ADDRESS), ("2001:DB8::1", "2001:db8::1")],
+)  # fmt: skip
+def test_every_spelling_of_an_address_is_one_client(app, peer, key) -> None:
+    """Limits and bans count clients: another spelling of one address (or something that is
+    no address, passed on by a proxy) must not count as a fresh one."""
+    from commentsvc.clientip import client_ip
+
+    with app.test_request_context(environ_base={"REMOTE_ADDR": peer}):
+        assert client_ip() == key
 
 
 def test_banned_ip_is_refused_with_a_clear_message(post, app, site) -> None:
