@@ -66,6 +66,17 @@ def _page(site_name: str, identity: str) -> tuple[list[str], int, int] | None:
     return list(row[0] or ()), row[1] or 0, row[2] or 0
 
 
+def _checked_page(site_name: str, identity: str, url: str, url_key: str) -> tuple[int, int]:
+    """The page's thread and revision; 404 for no site, 400 for a page off its origins."""
+    page = _page(site_name, identity)
+    if page is None:
+        raise NotFound(f"There is no site named {site_name!r}.")
+    origins, thread, revision = page
+    if site_origin(origins, url_key) is None:
+        raise InvalidInput(f"{url!r} is not on an origin of site {site_name!r}.", field="url")
+    return thread, revision
+
+
 @bp.get("/sites/<site_name>/thread/events")
 def thread_events(site_name: str) -> Response:
     url = request.args.get("url")
@@ -80,22 +91,18 @@ def thread_events(site_name: str) -> Response:
     keep_alive = float(current_app.config["LIVE_KEEP_ALIVE_SECONDS"])
     key = stream_key(site_name, identity)
     inbox = bus.hub.subscribe(key, limit=int(current_app.config["LIVE_MAX_STREAMS"]))
-    if inbox is None:
+    stream = None if inbox is None else EventStream(bus, key, inbox, last_event_id, keep_alive)
+    try:
+        thread, revision = _checked_page(site_name, identity, url, url_key)
+    except BaseException:
+        if stream is not None:
+            stream.close()
+        raise
+    if stream is None:  # said only once the site and page check out: a 404 stays a 404
         raise Unavailable(
             "This server holds as many live streams as it can; the thread still reads as usual.",
             retry_after=FULL_RETRY_SECONDS,
         )
-    stream = EventStream(bus, key, inbox, last_event_id, keep_alive)
-    try:
-        page = _page(site_name, identity)
-        if page is None:
-            raise NotFound(f"There is no site named {site_name!r}.")
-        origins, thread, revision = page
-        if site_origin(origins, url_key) is None:
-            raise InvalidInput(f"{url!r} is not on an origin of site {site_name!r}.", field="url")
-    except BaseException:
-        stream.close()
-        raise
     stream.begin_at(thread, revision)
     db.session.remove()  # the connection goes back now, not when the stream ends
     return Response(

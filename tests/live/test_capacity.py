@@ -33,6 +33,10 @@ def test_a_full_process_answers_503_with_retry_after_and_keeps_serving(app, site
     assert refused.headers["Content-Type"] == "application/problem+json"
     assert int(refused.headers["Retry-After"]) > 0
     assert refused.json()["code"] == "unavailable"
+    events = f"{server.url}/api/sites/blog/thread/events"
+    unknown = requests.get(events.replace("/blog/", "/nope/"), params={"url": PAGE}, timeout=5)
+    foreign = requests.get(events, params={"url": "https://x.example/"}, timeout=5)
+    assert (unknown.status_code, foreign.status_code) == (404, 400)  # full or not, still wrong
     assert requests.get(f"{server.url}/healthz", timeout=5).ok
     held[0].close()
     deadline = time.monotonic() + 5  # the server notices at the next keep-alive line
