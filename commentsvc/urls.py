@@ -121,6 +121,8 @@ def _normalise(url: str) -> str:
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS or not parts.hostname:
         raise InvalidInput(f"The URL {url!r} is not an absolute http(s) URL.")
+    if port == 0:
+        raise InvalidInput(f"The URL {url!r} names port 0, which no server listens on.")
     host = _ascii_host(parts.hostname.rstrip("."))
     if ":" in host:
         host = f"[{host}]"

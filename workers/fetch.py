@@ -148,7 +148,9 @@ def checked_address(host: str, port: int, allow: Sequence[IPNetwork]) -> str:
             if error.errno == socket.EAI_NONAME:
                 raise PermanentFetchError(f"The host {host} does not exist.") from error
             raise TransientFetchError(f"The host {host} could not be resolved.") from error
-        except (OSError, UnicodeError, ValueError) as error:
+        except UnicodeError as error:  # a label too long or empty: no name server can help
+            raise PermanentFetchError(f"The host {host} is not a valid host name.") from error
+        except (OSError, ValueError) as error:
             raise TransientFetchError(f"The host {host} could not be resolved.") from error
         if not candidates:
             raise TransientFetchError(f"The host {host} has no address.")

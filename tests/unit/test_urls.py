@@ -40,6 +40,7 @@ def test_normalise_url(given: str, key: str) -> None:
         "javascript:alert(1)",
         "http://",
         "http://x:99999/",
+        "http://x:0/",
     ],
 )
 def test_normalise_url_refuses(bad: str) -> None:

@@ -257,6 +257,12 @@ def test_fetch_returns_410_for_the_caller_to_act_on(pages):
     assert result.status == 410
 
 
+def test_a_host_name_no_resolver_can_take_is_permanent(no_connections):
+    """A label over 63 characters will never resolve: rejected once, not retried for days."""
+    with pytest.raises(PermanentFetchError, match="not a valid host name"):
+        fetch(f"http://{'a' * 64}.example/", OPEN)
+
+
 def test_fetch_reports_an_unreachable_source_as_transient(monkeypatch):
     from tests.conftest import free_port
 
