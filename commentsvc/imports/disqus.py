@@ -32,9 +32,11 @@ def _is_true(element: etree._Element, name: str) -> bool:
 def _date(value: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     except ValueError:
         return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except OverflowError:  # 9999-12-31 west of UTC: past the last moment there is
+        return None
 
 
 def _ref(element: etree._Element, name: str) -> str | None:

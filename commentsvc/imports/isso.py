@@ -82,12 +82,22 @@ def _columns(connection: sqlite3.Connection, name: str) -> set[str]:
     return {column[1] for column in columns}
 
 
+def _text(raw: bytes) -> str | bytes:
+    """TEXT as str; bytes that are no UTF-8 stay bytes, so that their row is skipped as not
+    text (the decoder's own error would stop the import at that row, on every run)."""
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        return raw
+
+
 def _connect(path: str | os.PathLike[str], budget: _Budget) -> sqlite3.Connection:
     if not Path(path).is_file():
         raise ImportFileError(f"There is no Isso database at {os.fspath(path)!r}.")
     uri = f"{Path(path).resolve().as_uri()}?mode=ro"
     try:
         connection = sqlite3.connect(uri, uri=True)
+        connection.text_factory = _text
         connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
         connection.set_progress_handler(budget, PROGRESS_STEPS)
         connection.execute("PRAGMA trusted_schema = OFF")

@@ -200,6 +200,9 @@ class Writer:
         self.threads[key] = (thread_id, url)
 
     def _skip_thread(self, key: str, reason: str) -> None:
+        """Skip a thread and what the file files under its key: a key given earlier in the
+        file to another page no longer says which page a comment belongs to."""
+        self.threads.pop(key, None)
         self.skipped_threads[key] = reason
         self.skip("thread", reason)
 

@@ -211,10 +211,12 @@ def test_isso_rows_of_the_wrong_types_are_skipped_and_the_rest_imported(
             ("one", 7, None, 1.5e9, None, 1, "text thread", "Gus"),
             (1, 8, "first", 1.5e9, None, 1, "text parent", "Hal"),
             (1, 9, None, 1.5e9, None, "visible", "text mode", "Ida"),
+            (1, 10, None, 1.5e9, None, 1, "no UTF-8", "Jo"),
         ],
     )
     with sqlite3.connect(path) as connection:
         connection.execute("UPDATE comments SET likes = 'many' WHERE id = 1")
+        connection.execute("UPDATE comments SET text = CAST(x'c328' AS TEXT) WHERE id = 10")
     connection.close()
 
     result = cli("isso", str(path), "--site", "old")
@@ -222,7 +224,7 @@ def test_isso_rows_of_the_wrong_types_are_skipped_and_the_rest_imported(
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
     assert skipped(result.output, "comment's date is not a valid time") == 4
-    assert skipped(result.output, "comment's text is not text") == 1
+    assert skipped(result.output, "comment's text is not text") == 2
     assert skipped(result.output, "comment's id, thread or mode is not a number") == 2
     assert skipped(result.output, "comment's parent is not a number") == 1
     assert db.session.scalars(sa.select(Comment.body_html)).all() == ["<p>fine</p>"]
@@ -363,3 +365,26 @@ def test_disqus_threads_and_posts_without_an_id_are_skipped(cli, make_site, tmp_
     assert skipped(result.output, "comment has no dsq:id") == 3
     assert skipped(result.output, "thread has no dsq:id") == 1
     assert db.session.scalars(sa.select(Comment.body_html)).all() == ["<p>Comment 4</p>"]
+
+
+def test_a_disqus_date_past_the_last_utc_moment_skips_its_post(cli, make_site, tmp_path) -> None:
+    make_site(ORIGIN)
+    post = (
+        '<post dsq:id="{id}"><message>Comment {id}</message><createdAt>{at}</createdAt>'
+        '<thread dsq:id="1" /></post>'
+    )
+    path = tmp_path / "dates.xml"
+    path.write_text(
+        '<disqus xmlns="http://disqus.com" xmlns:dsq="http://disqus.com/disqus-internals">'
+        f'<thread dsq:id="1"><link>{ORIGIN}/p/</link></thread>'
+        + post.format(id=1, at="9999-12-31T23:59:59-05:00")
+        + post.format(id=2, at="0001-01-01T00:00:00+05:00")
+        + post.format(id=3, at="2015-01-03T10:00:00Z")
+        + "</disqus>"
+    )
+
+    result = cli("disqus", str(path), "--site", "old")
+
+    assert result.exit_code == 0, result.output
+    assert skipped(result.output, "comment has no date") == 2
+    assert db.session.scalars(sa.select(Comment.body_html)).all() == ["<p>Comment 3</p>"]

@@ -117,6 +117,28 @@ def test_a_thread_key_imported_before_for_another_page_is_not_taken_for_it(app, 
     assert count(Comment) == 0
 
 
+def test_a_thread_key_given_twice_in_one_file_files_nothing_under_the_wrong_page(
+    app, make_site
+) -> None:
+    """The key no longer says which page a comment filed under it belongs to: its comments
+    are skipped, and said to be, rather than put under the other page."""
+    site = make_site(ORIGIN)
+    file = export(
+        [
+            {"key": "t1", "url": f"{ORIGIN}/a", "comments": [comment("c1")]},
+            {"key": "t1", "url": f"{ORIGIN}/b", "comments": [comment("c2")]},
+        ]
+    )
+
+    summary = run_import("json", io.BytesIO(file), site)
+
+    assert summary.skipped == {
+        "thread: its key was imported before for another page": 1,
+        "comment: its thread was skipped": 2,
+    }
+    assert count(Comment) == 0
+
+
 def test_odd_values_are_fitted_or_skipped_without_failing_the_batch(app, make_site) -> None:
     site = make_site(ORIGIN)
     comments = [
@@ -125,6 +147,9 @@ def test_odd_values_are_fitted_or_skipped_without_failing_the_batch(app, make_si
         comment("c3", created_at="0001-01-01T00:00:00+14:00"),
         comment("c4", author={"name": "Eve", "website": "javascript:alert(1)"}),
         comment("c5", author={"name": "Ann", "website": "ann.example.org"}),
+        comment(
+            "c6", markdown="bell\x07\ufffe", author={"name": "B\x03n", "website": "b.org/\x03"}
+        ),
     ]
 
     summary = run_import(
@@ -133,7 +158,7 @@ def test_odd_values_are_fitted_or_skipped_without_failing_the_batch(app, make_si
         site,
     )
 
-    assert summary.imported == {"threads": 1, "comments": 4}
+    assert summary.imported == {"threads": 1, "comments": 5}
     assert summary.skipped == {"comment: comment's created_at is not a date": 1}
     rows = {c.body_markdown: c for c in db.session.scalars(sa.select(Comment))}
     assert len(rows["Comment c1"].author_provider) == 40
@@ -141,6 +166,7 @@ def test_odd_values_are_fitted_or_skipped_without_failing_the_batch(app, make_si
     assert rows["nulhere"].body_html == "<p>nulhere</p>"
     assert rows["Comment c4"].author_website is None
     assert rows["Comment c5"].author_website == "https://ann.example.org"
+    assert rows["bell"].author_name == "Bn" and rows["bell"].author_website is None
 
 
 def test_a_pingbacks_html_excerpt_is_stored_as_its_text(app, make_site) -> None:
