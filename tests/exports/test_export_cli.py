@@ -41,3 +41,30 @@ def test_export_writes_a_file_or_stdout_and_refuses_an_unknown_site_with_a_messa
     assert unknown.returncode == 2 and b"There is no site named 'nosuch'" in unknown.stderr
     assert b"Traceback" not in unknown.stderr
     assert not (tmp_path / "out.json").exists()
+
+
+def test_export_follows_a_link_keeps_a_files_mode_and_says_why_it_cannot_write(
+    tmp_path: Path,
+) -> None:
+    assert (
+        run(["site", "add", "myblog", "--origin", "https://blog.example.org"], tmp_path).returncode
+        == 0
+    )
+    (tmp_path / "real.json").write_text("old")
+    (tmp_path / "real.json").chmod(0o640)
+    (tmp_path / "link.json").symlink_to("real.json")
+
+    linked = run(["export", "--site", "myblog", "-o", "link.json"], tmp_path)
+    to_device = run(["export", "--site", "myblog", "-o", "/dev/null"], tmp_path)
+    full = run(["export", "--site", "myblog", "-o", "/dev/full"], tmp_path)
+    nowhere = run(["export", "--site", "myblog", "-o", "/proc/version"], tmp_path)
+
+    assert linked.returncode == 0, linked.stderr
+    assert (tmp_path / "link.json").is_symlink()
+    assert (tmp_path / "real.json").read_text().startswith('{"format":"commentsvc-export"')
+    assert (tmp_path / "real.json").stat().st_mode & 0o777 == 0o640
+    assert to_device.returncode == 0 and Path("/dev/null").is_char_device()
+    for failed in (full, nowhere):
+        assert failed.returncode == 1 and b"Could not write" in failed.stderr
+        assert b"Traceback" not in failed.stderr
+    assert Path("/dev/full").is_char_device()
