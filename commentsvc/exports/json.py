@@ -95,6 +95,7 @@ def _comment(row: sa.Row, keys: ExportKeys) -> dict[str, Any]:
         "created_at": timestamp(row.created_at),
         "edited_at": timestamp(row.edited_at),
         "status": str(row.status),
+        "pinned": bool(row.is_pinned),
         "markdown": row.body_markdown,
         "html": row.body_html,
         "author": {

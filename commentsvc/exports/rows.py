@@ -27,6 +27,7 @@ COMMENT_COLUMNS = (
     Comment.created_at,
     Comment.edited_at,
     Comment.status,
+    Comment.is_pinned,
     Comment.body_markdown,
     Comment.body_html,
     Comment.author_name,

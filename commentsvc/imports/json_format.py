@@ -72,6 +72,13 @@ def _choice(item: dict[str, Any], name: str, allowed: type, default: str) -> str
     return value
 
 
+def _flag(item: dict[str, Any], name: str) -> bool:
+    value = item.get(name, False)
+    if not isinstance(value, bool):
+        raise _BadItem(f"{name} is not true or false")
+    return value
+
+
 def _part(item: dict[str, Any], name: str) -> dict[str, Any]:
     value = item.get(name) or {}
     if not isinstance(value, dict):
@@ -121,6 +128,7 @@ def _comment(item: dict[str, Any], thread_key: str) -> ImportedComment:
         account_key=_text(item, "account"),
         edited_at=_moment(item, "edited_at"),
         body_html=html,
+        is_pinned=_flag(item, "pinned"),
     )
 
 

@@ -66,6 +66,7 @@ class ImportedComment:
     # export, whose ``body`` may be another system's HTML): sanitised and stored as it is,
     # instead of rendering ``body`` again.
     body_html: str | None = None
+    is_pinned: bool = False  # an operator pinned it (this service's own export)
 
 
 @dataclass(frozen=True, slots=True)

@@ -520,6 +520,7 @@ class Writer:
             "body_markdown": body,
             "body_html": html,
             "status": status,
+            "is_pinned": record.is_pinned,
             "held_reason": None,
             "is_notify": False,
             "reply_notified_at": self.now,  # nothing to tell anyone: it happened long ago

@@ -90,7 +90,9 @@ def full_site(site: Site) -> Site:
     db.session.flush()
     post.title = "Spring — a post with “quotes” & <angle brackets>"
     # Created later but inserted first: the export orders by date, not by id.
-    late = _comment(post.id, at(9), "Late, *inserted first*.", author_name="Lou ]]> Reed")
+    late = _comment(
+        post.id, at(9), "Late, *inserted first*.", author_name="Lou ]]> Reed", is_pinned=True
+    )
     first = _comment(
         post.id,
         at(1, micro=123456),

@@ -33,6 +33,14 @@ def empty_database_with_the_site():
     return site
 
 
+def as_stored(exported: bytes) -> bytes:
+    """The export as an import stores it: the vertical tab in one name (stored before the
+    input checks) is dropped on the way in, as every imported text loses what no stored text
+    may hold (commentsvc/chars.py)."""
+    assert exported.count(b"Cy\\u000bril") == 1
+    return exported.replace(b"Cy\\u000bril", b"Cyril")
+
+
 def without_accounts(exported: bytes) -> bytes:
     """The export as a database that imported it exports it: no accounts (an import never
     creates or links any), so no comment names one."""
@@ -53,8 +61,9 @@ def test_json_export_import_export_gives_identical_bytes(app, full_site) -> None
     assert summary.imported["comments"] == 8 and summary.imported["mentions"] == 3
     assert not summary.skipped
     assert b'"identities":[' in first and without_accounts(first) != first
-    assert second.decode().splitlines() == first.decode().splitlines()  # a readable diff
-    assert second == first
+    assert first.count(b'"pinned":true') == 1  # an operator's pin comes back too
+    assert second.decode().splitlines() == as_stored(first).decode().splitlines()  # readable
+    assert second == as_stored(first)
 
 
 def test_without_accounts_the_round_trip_differs_only_by_the_accounts(app, full_site) -> None:
@@ -64,7 +73,7 @@ def test_without_accounts_the_round_trip_differs_only_by_the_accounts(app, full_
     site = empty_database_with_the_site()
     run_import("json", io.BytesIO(first), site)
 
-    assert "".join(export_json(get_site("blog"))).encode() == without_accounts(first)
+    assert "".join(export_json(get_site("blog"))).encode() == without_accounts(as_stored(first))
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Account)) == 0
 
 
@@ -94,7 +103,7 @@ def test_importing_the_export_again_adds_nothing(app, full_site) -> None:
         for model in (Thread, Comment, Mention, Account)
     ]
     assert counts[3] == 0  # no account came in
-    assert "".join(export_json(site)).encode() == without_accounts(exported)
+    assert "".join(export_json(site)).encode() == without_accounts(as_stored(exported))
 
 
 def test_wxr_reads_back_through_the_wordpress_importer_with_counts_and_threading(
