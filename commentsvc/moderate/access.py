@@ -133,7 +133,9 @@ def thread_at(site: Site, url: str | None, field: str = "to") -> Thread:
 def whole_number(value: str | None, low: int = 0, high: int = MAX_ID) -> int | None:
     """``value`` as an int within [low, high], or None: never a 500 for "²" or 5,000 digits."""
     value = (value or "").strip()
-    if not value.isdecimal() or len(value) > len(str(high)) or not low <= int(value) <= high:
+    if not (value.isascii() and value.isdecimal()) or len(value) > len(str(high)):
+        return None  # ASCII: int() also reads "٣" (Arabic-Indic three) as 3
+    if not low <= int(value) <= high:
         return None
     return int(value)
 

@@ -15,6 +15,8 @@ from commentsvc.models import Account, Ban, Site
 from commentsvc.models.base import utcnow
 from commentsvc.services.moderation import ensure_operates, record_audit
 
+_HEX_DIGITS = frozenset("0123456789abcdef")  # what the queue shows of an address
+
 
 class Banned(Forbidden):
     code = "banned"
@@ -90,7 +92,7 @@ def create_ban(
         raise InvalidInput("A ban needs an account, an email address or an IP hash.")
     if email is not None and (len(email) > 254 or "@" not in email):
         raise InvalidInput(f"{email!r} is not an email address.", field="email")
-    if ip_hash is not None and (len(ip_hash) > 64 or not ip_hash.isalnum()):
+    if ip_hash is not None and (len(ip_hash) > 64 or not set(ip_hash) <= _HEX_DIGITS):
         raise InvalidInput("An IP hash is the hex string shown in the queue.", field="ip_hash")
     if account_id is not None and db.session.get(Account, account_id) is None:
         raise InvalidInput(f"There is no account {account_id}.", field="account_id")

@@ -56,6 +56,13 @@ def test_ban_by_ip_hash_until_a_date_says_until_when(operator_client, site) -> N
     assert f"until {until + timedelta(days=1):%Y-%m-%d} 00:00 UTC" in refused.json["detail"]
 
 
+def test_an_ip_hash_that_is_not_hex_bans_no_one(operator_client, site) -> None:
+    for bad in ("é" * 10, "١٢٣", "zz" * 16):
+        response = post_form(operator_client, "/moderate/bans", {"site": "blog", "ip_hash": bad})
+        assert response.status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Ban)) == 0
+
+
 def test_ban_of_an_account_by_number(operator_client, site, commenter) -> None:
     post_form(operator_client, "/moderate/bans", {"site": "blog", "account_id": str(commenter.id)})
     ban = db.session.scalar(sa.select(Ban))
