@@ -46,7 +46,7 @@ from commentsvc.errors import (
 )
 from commentsvc.extensions import db
 from commentsvc.mentions import bp
-from commentsvc.mentions.receive import receive
+from commentsvc.mentions.receive import check_client_rate, receive
 from commentsvc.mentions.xmlrpc import (
     INVALID_PARAMS,
     INVALID_REQUEST,
@@ -74,6 +74,9 @@ ACCESS_DENIED = 0x0031
 UPSTREAM_ERROR = 0x0032
 
 CLAIMS_BATCH = 500
+# The newest claims without a thread that getPingbacks looks through: refused claims pile up,
+# and one call must not read them all.
+CLAIMS_SCANNED = 5_000
 UPSTREAM_TEXT = "Upstream error: the pingback could not be handled just now; try again later."
 
 
@@ -124,7 +127,12 @@ def _dispatch(site_name: str, method: str, params: tuple[Any, ...]) -> Any:
     if method == "pingback.ping":
         return _ping(_site(site_name), *_strings(params, 2))
     if method == "pingback.extensions.getPingbacks":
-        return _get_pingbacks(_site(site_name), *_strings(params, 1))
+        site, [url] = _site(site_name), _strings(params, 1)
+        try:
+            check_client_rate()
+        except TooManyRequests as error:
+            raise RpcFault(ACCESS_DENIED, error.detail) from error
+        return _get_pingbacks(site, url)
     if method == "system.listMethods":
         return ["pingback.ping", "pingback.extensions.getPingbacks", "system.listMethods"]
     raise RpcFault(METHOD_NOT_FOUND, f"Method {method!r} is not supported.")
@@ -192,11 +200,14 @@ def _get_pingbacks(site: Site, url: str) -> list[str]:
 
 def _has_claims(site: Site, key: str) -> bool:
     """Claims on the page that have no thread (being checked, or refused), in any spelling of
-    it: read in batches until one matches (an extension few senders call)."""
+    it: the newest ``CLAIMS_SCANNED``, read in batches until one matches (an extension few
+    senders call)."""
     identity = page_identity(key)
     targets = db.session.scalars(
         sa.select(Mention.target)
         .where(Mention.site_id == site.id, Mention.thread_id.is_(None))
+        .order_by(Mention.id.desc())
+        .limit(CLAIMS_SCANNED)
         .execution_options(yield_per=CLAIMS_BATCH)
     )
     return any(page_identity(target) == identity for target in targets)

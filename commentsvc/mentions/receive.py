@@ -37,7 +37,8 @@ def _hit(setting: str, key: str, what: str) -> None:
             raise TooManyRequests(f"Too many mentions {what} ({item}); try again later.")
 
 
-def _check_client_rate() -> None:
+def check_client_rate() -> None:
+    """One client's budget of mentions, which its other calls (``getPingbacks``) share."""
     if current_app.config["RATELIMIT_ENABLED"]:
         _hit("RATELIMIT_MENTION_CLIENT", ip_hash(), "from this address")
 
@@ -55,7 +56,7 @@ def _check_claim_rates(claim: Claim) -> None:
 
 def receive(site: Site, source: str, target: str, kind: MentionKind) -> Recorded:
     """Check, record and commit a claim, then enqueue its verification."""
-    _check_client_rate()
+    check_client_rate()
     claim = check_claim(site, source, target)
     _check_blocklist(site, claim)
     _check_claim_rates(claim)

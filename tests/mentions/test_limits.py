@@ -49,3 +49,16 @@ def test_one_client_is_limited_and_pingback_answers_0x0031(app, site, serve):
             except xmlrpc.client.Fault as fault:
                 codes.append(fault.faultCode)
     assert codes == [0x0021] * 5 + [0x0031]  # even bad requests count against the client
+
+
+def test_get_pingbacks_shares_the_clients_budget(app, site, serve):
+    """Looking up a page reads claims still being checked: it is no free lunch either."""
+    server = serve(app)
+    with xmlrpc.client.ServerProxy(f"{server.url}/pingback/blog") as proxy:
+        codes = []
+        for _ in range(6):
+            try:
+                proxy.pingback.extensions.getPingbacks(TARGET)
+            except xmlrpc.client.Fault as fault:
+                codes.append(fault.faultCode)
+    assert codes == [0x0020] * 5 + [0x0031]
