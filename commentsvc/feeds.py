@@ -144,9 +144,12 @@ def _recent(scope: sa.ColumnElement[bool]) -> list[Comment | Mention]:
 
 
 def _response(feed: FeedGenerator) -> Response:
+    """Feed readers poll: an ETag of the bytes (the same while nothing new is shown) lets them
+    revalidate and get a 304 instead of the whole feed."""
     response = Response(feed.atom_str(pretty=True), mimetype=ATOM)
     response.headers["Cache-Control"] = "public, max-age=300"
-    return response
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 def _self_url() -> str:

@@ -40,3 +40,14 @@ def test_feeds_of_unknown_site_or_bad_url_are_4xx(client, site) -> None:
 
 def test_empty_thread_feed_is_valid(client, site) -> None:
     assert _entries(client.get("/feeds/blog/thread.atom", query_string={"url": PAGE})) == []
+
+
+def test_feeds_answer_304_while_nothing_new_is_shown(client, post) -> None:
+    post("first")
+    etag = client.get("/feeds/blog.atom").headers["ETag"]
+    unchanged = client.get("/feeds/blog.atom", headers={"If-None-Match": etag})
+    assert unchanged.status_code == 304 and not unchanged.data
+    post("second")
+    assert client.get("/feeds/blog.atom", headers={"If-None-Match": etag}).status_code == 200
+    garbage = client.get("/feeds/blog.atom", headers={"If-None-Match": '"x", W/, ,'})
+    assert garbage.status_code == 200
