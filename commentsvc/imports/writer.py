@@ -49,6 +49,9 @@ from commentsvc.urls import site_origin as listed_origin
 
 BATCH_SIZE = 500
 CACHE_SIZE = 20_000
+# A comment's text is at most this long in WordPress (its column) and far past what anyone
+# writes by hand: a longer one is a broken or hostile file, and every page view would carry it.
+MAX_IMPORTED_BODY = 65_535
 
 
 def map_url(url: str, url_map: Sequence[tuple[str, str]]) -> str:
@@ -327,6 +330,9 @@ class Writer:
         for record in records:
             if record.key in existing or record.key in new:
                 _count(self.summary.already_there, "comments")
+                continue
+            if len(record.body) > MAX_IMPORTED_BODY:
+                self.skip("comment", f"its text is longer than {MAX_IMPORTED_BODY:,} characters")
                 continue
             thread_id = self.thread_of(record, "comment")
             if thread_id is None:

@@ -150,6 +150,7 @@ def test_odd_values_are_fitted_or_skipped_without_failing_the_batch(app, make_si
         comment(
             "c6", markdown="bell\x07\ufffe", author={"name": "B\x03n", "website": "b.org/\x03"}
         ),
+        comment("c7", markdown="x" * 70_000),
     ]
 
     summary = run_import(
@@ -159,7 +160,10 @@ def test_odd_values_are_fitted_or_skipped_without_failing_the_batch(app, make_si
     )
 
     assert summary.imported == {"threads": 1, "comments": 5}
-    assert summary.skipped == {"comment: comment's created_at is not a date": 1}
+    assert summary.skipped == {
+        "comment: comment's created_at is not a date": 1,
+        "comment: its text is longer than 65,535 characters": 1,
+    }
     rows = {c.body_markdown: c for c in db.session.scalars(sa.select(Comment))}
     assert len(rows["Comment c1"].author_provider) == 40
     assert len(rows["Comment c1"].author_name) == 80
