@@ -166,6 +166,17 @@ def _record(what: str, build: Callable[[], Record], item: Any) -> Record:
         return Skipped(what, key, joined)
 
 
+# Where the format has lists, and what the items of each are.
+_LISTS = {"accounts", "threads", "threads.item.comments", "threads.item.mentions"}
+_ITEMS = {
+    "accounts.item": "account",
+    "threads.item": "thread",
+    "threads.item.comments.item": "comment",
+    "threads.item.mentions.item": "mention",
+}
+_NOT_AN_OBJECT = {"string", "number", "boolean", "null", "start_array"}
+
+
 class _Reader:
     """Walks ijson's events; builds one item at a time with ijson's own ObjectBuilder."""
 
@@ -180,6 +191,14 @@ class _Reader:
     def feed(self, prefix: str, event: str, value: Any) -> Iterator[Record]:
         if self.builder is not None:
             yield from self._build(event, value)
+        elif prefix in _LISTS and event not in {"start_array", "end_array"}:
+            name = prefix.rsplit(".", 1)[-1]
+            raise ImportFileError(
+                f'"{name}" is not a list: the file is not as commentsvc writes it.'
+            )
+        elif prefix in _ITEMS and event in _NOT_AN_OBJECT:
+            what = _ITEMS[prefix]
+            yield Skipped(what, "?", f"the {what} is not an object")
         elif prefix == "" and event == "map_key":
             self._top_key(value)
         elif prefix in {"format", "version"}:
@@ -210,7 +229,7 @@ class _Reader:
     def _check_header(self, name: str, value: Any) -> None:
         if name == "format" and value != FORMAT_NAME:
             raise ImportFileError(f'This is not an export of commentsvc ("format" is {value!r}).')
-        if name == "version" and value != SUPPORTED_VERSION:
+        if name == "version" and (type(value) is not int or value != SUPPORTED_VERSION):
             raise ImportFileError(
                 f"This export is version {value!r}; this commentsvc reads version "
                 f"{SUPPORTED_VERSION}. Import it with the version that made it, or a newer one."

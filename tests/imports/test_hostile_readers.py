@@ -113,6 +113,54 @@ def test_a_hostile_json_file_is_refused_by_the_cli_with_nothing_stored(
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Thread)) == 0
 
 
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('"threads": {}}', '"threads" is not a list'),
+        ('"threads": [{"key": "t1", "url": "' + ORIGIN + '/p/", "comments": {"x": 1}}]}',
+         '"comments" is not a list'),
+        ('"threads": 7}', '"threads" is not a list'),
+    ],
+)  # fmt: skip
+def test_a_json_file_of_the_wrong_shape_is_refused(cli, make_site, tmp_path, body, message):
+    """It said "0 imported" and exited 0, as if the site had no comments."""
+    make_site(ORIGIN)
+    path = tmp_path / "shape.json"
+    path.write_text(JSON_HEAD + body)
+
+    result = cli("json", str(path), "--site", "old")
+
+    assert result.exit_code == 1, result.output
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_json_items_that_are_not_objects_are_skipped_and_counted(cli, make_site, tmp_path):
+    make_site(ORIGIN)
+    path = tmp_path / "items.json"
+    path.write_text(
+        JSON_HEAD + '"threads": ["a", 1, null, [2], {"key": "t1", "url": "' + ORIGIN + '/p/", '
+        '"comments": [3, {"key": "c1", "created_at": "2020-01-01T00:00:00Z", "markdown": "hi"}]}]}'
+    )
+
+    result = cli("json", str(path), "--site", "old")
+
+    assert result.exit_code == 0, result.output
+    assert skipped(result.output, "the thread is not an object") == 4
+    assert skipped(result.output, "the comment is not an object") == 1
+    assert db.session.scalars(sa.select(Comment.body_markdown)).all() == ["hi"]
+
+
+@pytest.mark.parametrize("version", ["true", "1.0", '"1"'])
+def test_a_version_that_is_not_the_number_1_is_refused(cli, make_site, tmp_path, version):
+    make_site(ORIGIN)
+    path = tmp_path / "version.json"
+    path.write_text(f'{{"format": "commentsvc-export", "version": {version}, "threads": []}}')
+
+    result = cli("json", str(path), "--site", "old")
+
+    assert result.exit_code == 1 and "this commentsvc reads version 1" in result.output
+
+
 def test_a_json_date_before_the_first_utc_moment_skips_its_comment(
     cli, make_site, tmp_path
 ) -> None:
