@@ -285,6 +285,14 @@ class _Reader:
         yield ImportedThread(key=key, url=url, title=title if isinstance(title, str) else None)
 
 
+def _first_line(error: Exception) -> str:
+    """The parser's message, as text (yajl's may be bytes) and without its two-line pointer."""
+    detail = error.args[0] if error.args else ""
+    if isinstance(detail, bytes):
+        detail = detail.decode("utf-8", "replace")
+    return str(detail).strip().splitlines()[0] if str(detail).strip() else type(error).__name__
+
+
 def read_json(stream: BinaryIO) -> Iterator[Record]:
     """The records of an export file opened in binary mode, in the file's order."""
     reader = _Reader()
@@ -292,6 +300,8 @@ def read_json(stream: BinaryIO) -> Iterator[Record]:
         for prefix, event, value in ijson.parse(GuardedReader(stream)):
             yield from reader.feed(prefix, event, value)
     except ijson.JSONError as error:
-        raise ImportFileError(f"The file is not complete, valid JSON ({error}).") from None
+        raise ImportFileError(
+            f"The file is not complete, valid JSON ({_first_line(error)})."
+        ) from None
     if reader.top_keys == 0:
         raise ImportFileError("The file is empty or not a JSON object.")

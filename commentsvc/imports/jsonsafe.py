@@ -12,6 +12,7 @@ the limits are far beyond any real export. Strings are skipped whole by regular 
 
 from __future__ import annotations
 
+import codecs
 import re
 from typing import BinaryIO
 
@@ -42,9 +43,13 @@ class GuardedReader:
         self._is_in_string = False
         self._is_escaped = False  # the chunk ended on the backslash of an escape
         self._digits = 0  # a digit run at the end of the last chunk
+        self._is_first = True
 
     def read(self, size: int = -1) -> bytes:
         chunk = self._stream.read(size)
+        if self._is_first and chunk:  # ijson reads 0 bytes first, to learn bytes from text
+            self._is_first = False  # Windows editors start UTF-8 with a byte-order mark
+            chunk = chunk.removeprefix(codecs.BOM_UTF8)
         self._scan(chunk)
         return chunk
 

@@ -150,6 +150,27 @@ def test_json_items_that_are_not_objects_are_skipped_and_counted(cli, make_site,
     assert db.session.scalars(sa.select(Comment.body_markdown)).all() == ["hi"]
 
 
+def test_a_json_file_starting_with_a_byte_order_mark_imports(cli, make_site, tmp_path) -> None:
+    make_site(ORIGIN)
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + (JSON_HEAD + '"threads": []}').encode())
+
+    result = cli("json", str(path), "--site", "old")
+
+    assert result.exit_code == 0, result.output
+
+
+def test_a_parse_error_reads_as_text(cli, make_site, tmp_path) -> None:
+    make_site(ORIGIN)
+    path = tmp_path / "bad.json"
+    path.write_bytes(JSON_HEAD.encode() + b'"threads": \xff\xfe<}')
+
+    result = cli("json", str(path), "--site", "old")
+
+    assert result.exit_code == 1 and "not complete, valid JSON (lexical error" in result.output
+    assert "b'" not in result.output and "(right here)" not in result.output
+
+
 @pytest.mark.parametrize("version", ["true", "1.0", '"1"'])
 def test_a_version_that_is_not_the_number_1_is_refused(cli, make_site, tmp_path, version):
     make_site(ORIGIN)
