@@ -174,9 +174,10 @@ class Writer:
         else:
             # Not get_or_create_thread: its savepoint commits at once on SQLite (pysqlite
             # starts no transaction before a SAVEPOINT), which --dry-run must not do.
-            thread = db.session.scalar(
+            found = db.session.scalar(
                 sa.select(Thread).where(Thread.site_id == self.site_id, Thread.identity == identity)
-            ) or Thread(site_id=self.site_id, url=url, identity=identity)
+            )
+            thread = found or Thread(site_id=self.site_id, url=url, identity=identity)
             db.session.add(thread)
             if thread.title is None and clean_title(record.title):
                 thread.title = clean_title(record.title)
@@ -184,7 +185,9 @@ class Writer:
             db.session.flush()
             if known is None:
                 self.ledger.remember("thread", record.key, thread.id)
-            _count(self.summary.imported, "threads")
+            # The page may have its thread already: from readers, or from another key
+            # of this file naming the same page in another spelling.
+            _count(self.summary.already_there if found else self.summary.imported, "threads")
         self.threads[record.key] = (thread.id, thread.url)
 
     def _is_own_export(self) -> bool:
@@ -328,7 +331,10 @@ class Writer:
         self._known_parents(records)
         new: dict[str, tuple[ImportedComment, dict[str, Any]]] = {}
         for record in records:
-            if record.key in existing or record.key in new:
+            if record.key in new:
+                self.skip("comment", "its key is given to another comment earlier in the file")
+                continue
+            if record.key in existing:
                 _count(self.summary.already_there, "comments")
                 continue
             if len(record.body) > MAX_IMPORTED_BODY:

@@ -139,6 +139,27 @@ def test_a_thread_key_given_twice_in_one_file_files_nothing_under_the_wrong_page
     assert count(Comment) == 0
 
 
+def test_the_summary_counts_what_the_import_made(app, make_site) -> None:
+    """Two keys for one page (in two spellings) make one thread, and a comment key given
+    twice is one comment and one skip, not two comments "already there"."""
+    site = make_site(ORIGIN)
+    file = export(
+        [
+            {"key": "t1", "url": f"{ORIGIN}/p", "comments": [comment("c1"), comment("c1")]},
+            {"key": "t2", "url": f"{ORIGIN}/p?utm_source=x", "comments": [comment("c2")]},
+        ]
+    )
+
+    summary = run_import("json", io.BytesIO(file), site)
+
+    assert summary.imported == {"threads": 1, "comments": 2}
+    assert summary.already_there == {"threads": 1}
+    assert summary.skipped == {
+        "comment: its key is given to another comment earlier in the file": 1
+    }
+    assert (count(Thread), count(Comment)) == (1, 2)
+
+
 def test_odd_values_are_fitted_or_skipped_without_failing_the_batch(app, make_site) -> None:
     site = make_site(ORIGIN)
     comments = [
