@@ -107,7 +107,7 @@ def _show_votes(site_name: str, identity: str, state: ThreadState) -> ThreadStat
 def read_counts(site_name: str) -> Response:
     """Index pages ask for many pages at once: answered from the remembered page states."""
     urls = request.args.getlist("url")
-    if not all(urls) or not urls:
+    if not urls or not all(urls):
         raise InvalidInput("Give one or more pages with ?url=A&url=B.", field="url")
     if len(urls) > MAX_COUNT_URLS:
         raise InvalidInput(f"Ask for at most {MAX_COUNT_URLS} pages at once.", field="url")

@@ -3,6 +3,7 @@ password failures counted per account and client address."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -10,6 +11,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commentsvc.extensions import db
 from commentsvc.models.base import UTCDateTime, utcnow
+
+
+def _first_generation() -> int:
+    """Random, not 0: SQLite gives a deleted account's id to the next account created, and a
+    session or token of the deleted one (its id and generation) must not fit the new one.
+    Below 2**30, so that bumps never outgrow a 32-bit column."""
+    return secrets.randbelow(2**30)
 
 
 class Account(db.Model):
@@ -25,7 +33,7 @@ class Account(db.Model):
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     is_email_verified: Mapped[bool] = mapped_column(default=False)
     # Bumped on sign-out everywhere / password change: every token with an older value dies.
-    token_generation: Mapped[int] = mapped_column(default=0)
+    token_generation: Mapped[int] = mapped_column(default=_first_generation)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     identities: Mapped[list[Identity]] = relationship(

@@ -167,6 +167,27 @@ def test_delete_account_keeps_or_removes_comments_as_chosen(
     }
 
 
+def test_a_deleted_accounts_session_and_token_do_not_fit_the_next_account(client, site) -> None:
+    """SQLite gives the deleted account's id to the next one: its old cookie and token must
+    not sign anyone in as that new account (an operator's, say)."""
+    from commentsvc.services.accounts import create_account
+
+    message = sign_in_popup(client, "twitter")
+    sign_in_page(client, "twitter")
+    old_id = db.session.scalars(sa.select(Account.id)).one()
+    assert submit(client, "/auth/account/delete", {"comments": "remove"}).status_code == 200
+
+    newcomer = create_account("next@example.org", "Next", password="a long enough one")
+    db.session.commit()
+
+    if db.engine.dialect.name == "sqlite":
+        assert newcomer.id == old_id  # the id comes back, which is what made this dangerous
+    assert client.get("/api/me", headers=bearer(message["token"])).get_json() == {
+        "authenticated": False
+    }
+    assert client.get("/auth/account").status_code == 302  # the old cookie signs no one in
+
+
 def test_account_forms_without_csrf_token_are_refused(client, site) -> None:
     sign_in_page(client, "twitter")
 

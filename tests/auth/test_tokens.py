@@ -63,7 +63,7 @@ def test_logout_revokes_the_token_and_every_other_one(client, account) -> None:
 
 def test_refresh_refuses_missing_forged_and_expired_tokens(app, client, account) -> None:
     token = issue(account)
-    payload = {"a": account.id, "g": 0, "s": "blog", "o": SITE_ORIGIN}
+    payload = {"a": account.id, "g": account.token_generation, "s": "blog", "o": SITE_ORIGIN}
     forged = URLSafeTimedSerializer("another-key", salt=tokens._SALT).dumps(payload)
     expired = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=tokens._SALT).dumps(payload)
 
@@ -136,10 +136,10 @@ def shop(app):
 def test_tokens_issued_before_the_site_binding_no_longer_work(app, client, account) -> None:
     """Tokens of the old format (no site) live an hour at most: they are refused at once."""
     unbound = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="commentsvc.api-token").dumps(
-        {"a": account.id, "g": 0}
+        {"a": account.id, "g": account.token_generation}
     )
     same_salt = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=tokens._SALT).dumps(
-        {"a": account.id, "g": 0}
+        {"a": account.id, "g": account.token_generation}
     )
 
     assert client.get("/api/me", headers=bearer(unbound)).get_json() == {"authenticated": False}
