@@ -25,14 +25,14 @@ FORMATS = frozenset({"text", "json"})
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
 # A long run of URL-safe characters after a slash (/auth/verify/<token>, /unsubscribe/<token>)
-# is masked unless it reads as words: every piece between separators a word of at most 20
-# letters, lower-case or capitalised, perhaps ending in a number ("html5", "blog2"), or a
-# number perhaps ending in a few letters ("2nd"). Random tokens (token_urlsafe, itsdangerous,
-# hex; UUIDs all but about 1 in 10,000) have a piece that mixes case or interleaves digits, or
-# one longer than any word: a 32-character token_urlsafe passes only if all its characters
-# land in one case, about as likely as 32 coin flips landing alike. Blog slugs and dated paths
-# stay readable.
-PATH_RUN = re.compile(r"(?<=/)[A-Za-z0-9_.~=-]{24,}")
+# or an equals sign (an OAuth callback's ?code=...&state=...) is masked unless it reads as
+# words: every piece between separators a word of at most 20 letters, lower-case or
+# capitalised, perhaps ending in a number ("html5", "blog2"), or a number perhaps ending in a
+# few letters ("2nd"). Random tokens (token_urlsafe, itsdangerous, hex; UUIDs all but about 1
+# in 10,000) have a piece that mixes case or interleaves digits, or one longer than any word: a
+# 32-character token_urlsafe passes only if all its characters land in one case, about as
+# likely as 32 coin flips landing alike. Blog slugs and dated paths stay readable.
+PATH_RUN = re.compile(r"(?<=[/=])[A-Za-z0-9_.~=-]{24,}")
 SEPARATORS = re.compile(r"[-_.~=]+")
 READABLE_PIECE = re.compile(r"[A-Za-z][a-z]{0,19}[0-9]{0,8}|[0-9]{1,20}[a-z]{0,4}")
 
@@ -47,7 +47,7 @@ def _mask_unless_readable(match: re.Match[str]) -> str:
 
 def redact(message: str) -> str:
     """Credentials in URLs, token-like path segments and email addresses, masked."""
-    if "/" in message:
+    if "/" in message or "=" in message:
         message = PATH_RUN.sub(_mask_unless_readable, message)
     if "@" not in message:
         return message

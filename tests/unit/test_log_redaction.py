@@ -23,6 +23,12 @@ def test_token_like_path_segments_are_masked(path: str) -> None:
     assert path.rsplit("/", 1)[1] not in line
 
 
+def test_an_oauth_callbacks_code_and_state_are_masked() -> None:
+    code, state = secrets.token_urlsafe(40), secrets.token_urlsafe(24)
+    line = redact(f"GET /auth/callback/facebook?code={code}&state={state} 200")
+    assert line == "GET /auth/callback/facebook?code=[token]&state=[token] 200"
+
+
 def test_every_generated_token_in_a_path_is_masked() -> None:
     tokens = [secrets.token_urlsafe(24) for _ in range(2000)]
     # The ones a rule wanting digits let through (about 1 in 250 has none): made sure of here.
