@@ -19,7 +19,7 @@ from commentsvc.auth.forms import ForgotForm, RegisterForm, ResetForm, SignInFor
 from commentsvc.auth.mailing import queue_mail
 from commentsvc.auth.tokens import current_account
 from commentsvc.clientip import network_hash
-from commentsvc.extensions import db, limiter
+from commentsvc.extensions import csrf, db, limiter
 from commentsvc.links import account_from_reset_token, account_from_verify_token
 from commentsvc.providers import SITE_PROVIDER, configured_providers
 from commentsvc.services.accounts import (
@@ -124,6 +124,15 @@ def register() -> tuple[str, int]:
 
 
 @bp.get("/verify/<token>")
+def ask_to_verify_email(token: str) -> str:
+    """Opening the link only asks: mail scanners fetch links, and one that confirmed would
+    finish the sign-in of whoever registered the address in a window waiting for it."""
+    account_from_verify_token(token)  # a forged or stale link is refused before asking
+    return render_template("auth/verify.html", token=token)
+
+
+@bp.post("/verify/<token>")
+@csrf.exempt  # the signed token, mailed to the address, is the credential
 def verify_email(token: str) -> tuple[str, int]:
     """Confirms the address only: the link stays valid for days, so it must not sign anyone in.
     A window of the reader's waiting for it (:mod:`commentsvc.auth.awaiting`) signs in."""

@@ -219,6 +219,7 @@ def test_email_registration_finishes_in_the_waiting_popup_once_confirmed_in_anot
     confirmation = page.context.new_page()
     with popup.expect_event("close", timeout=15_000):
         confirmation.goto(link)
+        confirmation.get_by_role("button", name="Confirm my address").click()
         expect(confirmation.get_by_role("status")).to_contain_text("You can close this tab")
     shadow(page, ".cs-who", has_text="Signed in as Newcomer.").wait_for()
     assert page.console_errors == []

@@ -36,7 +36,7 @@ def status(client) -> str:
 
 def confirm_by_link(client, email: str) -> str:
     account = db.session.scalars(sa.select(Account).where(Account.email == email)).one()
-    page = client.get(f"/auth/verify/{verify_token(account)}")
+    page = client.post(f"/auth/verify/{verify_token(account)}")
     assert page.status_code == 200
     return page.get_data(as_text=True)
 
