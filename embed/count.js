@@ -28,8 +28,14 @@
   const run = () => {
     const found = {};
     for (const el of document.querySelectorAll("[data-comments-count]")) {
-      const url = new URL(el.dataset.commentsCount || location.href, location.href).href;
-      (found[url] = found[url] || []).push(el);
+      let url;
+      try {
+        url = new URL(el.dataset.commentsCount || location.href, location.href);
+      } catch (e) {
+        continue; // names no page: the other elements still get their counts
+      }
+      if (url.protocol === "http:" || url.protocol === "https:")
+        (found[url.href] = found[url.href] || []).push(el);
     }
     const urls = Object.keys(found);
     for (let i = 0; i < urls.length; i += 100) {

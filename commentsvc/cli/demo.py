@@ -178,7 +178,7 @@ def _server(port: int, app: WSGIApplication, what: str) -> BaseWSGIServer:
 def demo(port: int, blog_port: int | None) -> None:
     """Run the service and a sample blog that embeds it (no configuration needed)."""
     from commentsvc import create_app
-    from commentsvc.cli.serve import upgrade_embedded_database
+    from commentsvc.cli.serve import allow_streams_of_a_threaded_server, upgrade_embedded_database
     from commentsvc.jobs import start_in_process_sweeper, stop_in_process_jobs
     from commentsvc.logs import configure_logging
 
@@ -202,6 +202,7 @@ def demo(port: int, blog_port: int | None) -> None:
             **provider_settings,
         }
     )
+    allow_streams_of_a_threaded_server(app)
     with app.app_context():
         upgrade_embedded_database()
         site = ensure_demo_site(blog_origins(blog_port))

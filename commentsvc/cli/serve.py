@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
+from commentsvc.config import DEFAULTS
 from commentsvc.jobs import start_in_process_sweeper
 from commentsvc.logs import configure_logging
+
+# werkzeug's threaded server gives every connection a thread of its own, so open live streams
+# take none from the requests that work; the web processes' cap (a few of gunicorn's threads)
+# would turn live threads off for a fifth reader of the development server or the demo.
+THREADED_SERVER_STREAMS = 256
+
+
+def allow_streams_of_a_threaded_server(app: Flask) -> None:
+    """Raise the cap on open streams, unless the operator chose one."""
+    if app.config["LIVE_MAX_STREAMS"] == DEFAULTS["LIVE_MAX_STREAMS"]:
+        app.config["LIVE_MAX_STREAMS"] = THREADED_SERVER_STREAMS
 
 
 def upgrade_embedded_database() -> None:
@@ -28,6 +40,7 @@ def serve(host: str, port: int) -> None:
     """Run the web app with the development server."""
     configure_logging()
     upgrade_embedded_database()
+    allow_streams_of_a_threaded_server(current_app._get_current_object())
     start_in_process_sweeper(current_app._get_current_object())  # no-op when workers sweep
     # Flask ignores app.run() inside its own CLI, so start werkzeug's server directly.
     run_simple(host, port, current_app._get_current_object(), threaded=True)
