@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -78,5 +78,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(home_bp)
     cors.init_app(app)
     errors.register_error_handlers(app)
+    app.after_request(_no_sniffing)
     response_cache.init_app(app)
     return app
+
+
+def _no_sniffing(response: Response) -> Response:
+    """Every answer is read as the type it says (JSON, Atom, SVG), never guessed into HTML."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

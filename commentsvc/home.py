@@ -35,6 +35,5 @@ def home() -> Response:
         f"default-src 'none'; style-src 'nonce-{_nonce()}'; base-uri 'none'; "
         "form-action 'none'; frame-ancestors 'none'"
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

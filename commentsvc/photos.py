@@ -39,7 +39,6 @@ def photo(key: str) -> Response:
     response.set_etag(stored.digest)
     is_current = request.args.get("v") == stored.digest
     response.headers["Cache-Control"] = CACHE_VERSIONED if is_current else CACHE_UNVERSIONED
-    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'"
     # Shown by pages on every site's origin, with or without COEP.
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"

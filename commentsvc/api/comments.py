@@ -18,6 +18,7 @@ from commentsvc.api import bp
 from commentsvc.api.input import field, json_object
 from commentsvc.api.votes import posting_voter_hash
 from commentsvc.auth.tokens import current_account
+from commentsvc.chars import REORDERING
 from commentsvc.clientip import client_ip, ip_hash
 from commentsvc.errors import InvalidInput
 from commentsvc.extensions import db, limiter
@@ -125,6 +126,13 @@ def _sender() -> Sender:
     )
 
 
+def _shown_name(name: str | None) -> str | None:
+    """The name as it reads: without the invisible marks that would display it reversed."""
+    if name is None:
+        return None
+    return REORDERING.sub("", name).strip() or None
+
+
 def _draft(data: dict[str, Any], source: str, html: str) -> CommentDraft:
     name_limit = current_app.config["MAX_NAME_LENGTH"]
     email = _email(data)
@@ -136,7 +144,7 @@ def _draft(data: dict[str, Any], source: str, html: str) -> CommentDraft:
         body_markdown=source,
         body_html=html,
         parent_id=field(data, "parent", int),
-        author_name=field(data, "name", str, max_length=name_limit),
+        author_name=_shown_name(field(data, "name", str, max_length=name_limit)),
         author_email=email,
         author_website=_website(data),
         is_notify=is_notify,

@@ -29,7 +29,6 @@ CONTENT_SECURITY_POLICY = "; ".join(
 def _security_headers(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     if not response.headers.get("Cache-Control"):
         response.headers["Cache-Control"] = "no-store"

@@ -51,3 +51,10 @@ def test_feeds_answer_304_while_nothing_new_is_shown(client, post) -> None:
     assert client.get("/feeds/blog.atom", headers={"If-None-Match": etag}).status_code == 200
     garbage = client.get("/feeds/blog.atom", headers={"If-None-Match": '"x", W/, ,'})
     assert garbage.status_code == 200
+
+
+def test_every_answer_says_not_to_sniff_its_type(client, post) -> None:
+    post("one")
+    for path in ["/feeds/blog.atom", "/api/sites/blog/thread?url=" + PAGE, "/api/nothing",
+                 "/healthz", "/avatar/0123456789abcdef0123.svg"]:  # fmt: skip
+        assert client.get(path).headers["X-Content-Type-Options"] == "nosniff", path

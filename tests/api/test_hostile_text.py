@@ -26,6 +26,12 @@ def test_lone_surrogate_is_refused(client, site) -> None:
     assert response.status_code == 400
 
 
+def test_a_name_loses_the_marks_that_would_show_it_reversed(post) -> None:
+    response = post("hi", name="\u202eevil\u202c Ann\ufeff")
+    assert response.status_code == 201 and response.json["author"]["name"] == "evil Ann"
+    assert post("hi", name="\u202e").json["author"]["name"] is None
+
+
 def test_tabs_and_newlines_are_kept(post) -> None:
     assert post("line one\n\tline two\r\n").status_code == 201
 
