@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+import logging
 
+from flask import current_app, request
+from limits import parse_many
+
+from commentsvc.extensions import limiter
 from commentsvc.job_names import MAIL_JOBS
 from commentsvc.jobs import enqueue
 from commentsvc.models import Account
+
+log = logging.getLogger(__name__)
+
+# Account mails one inbox gets, however many clients ask for them: the per-client limit on
+# the forms alone let a few addresses flood someone with sign-up and reset mails. Past it the
+# form answers as usual (it never tells whether an address has an account) and sends nothing.
+PER_INBOX_LIMIT = "5 per hour;20 per day"
 
 
 def link_base() -> str:
@@ -16,4 +27,16 @@ def link_base() -> str:
 
 def queue_mail(kind: str, account: Account) -> None:
     """``kind`` is a key of :data:`commentsvc.job_names.MAIL_JOBS`; call after committing."""
+    if not _inbox_may_get_more(account):
+        log.info("no %s mail for account %s: its inbox had its share for now", kind, account.id)
+        return
     enqueue(MAIL_JOBS[kind], account.id, link_base())
+
+
+def _inbox_may_get_more(account: Account) -> bool:
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return True
+    return all(
+        limiter.limiter.hit(item, "account-mail", str(account.id))
+        for item in parse_many(PER_INBOX_LIMIT)
+    )

@@ -254,6 +254,25 @@ def test_sign_in_posts_are_rate_limited_per_address(app_config) -> None:
     assert statuses == [401] * 10 + [429]
 
 
+def test_one_inbox_gets_a_bounded_number_of_account_mails(app_config, mailbox) -> None:
+    """Clients at many addresses asking for resets of one account flood no inbox: past its
+    share the form answers as ever (it tells no one whether the account exists), unsent."""
+    limited = make_app({**app_config, "RATELIMIT_ENABLED": True})
+    with limited.app_context():
+        create_account("ann@example.org", "Ann", PASSWORD, is_email_verified=True)
+        db.session.commit()
+    answers = []
+    for n in range(8):  # each request in an app context of its own, as a server runs them
+        client = limited.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"192.0.2.{n + 1}"
+        answers.append(form_post(client, "/auth/forgot", {"email": "ann@example.org"}))
+
+    assert [answer.status_code for answer in answers] == [200] * 8
+    assert len(mailbox.wait_for(5)) == 5
+    time.sleep(1)  # the jobs run in process: any sixth mail would be there by now
+    assert len(mailbox.messages) == 5
+
+
 def test_password_reset_by_mailed_link_works_once_and_signs_out_elsewhere(
     client, site, ann, mailbox
 ) -> None:
