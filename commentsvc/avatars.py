@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from flask import Blueprint, Response, current_app, has_request_context, request
+from flask import Blueprint, Response, current_app
 
 from commentsvc.errors import NotFound
+from commentsvc.service_urls import service_url
 
 bp = Blueprint("avatars", __name__)
 
@@ -27,16 +28,8 @@ def gravatar_url(email: str) -> str:
 
 
 def avatar_url(seed: str) -> str:
-    """The URL of the seed's identicon: absolute under ``PUBLIC_URL`` (the widget runs on
-    another origin); without one, its path on the service, which the widget resolves against
-    the address it was loaded from. Never built from the request's ``Host`` header: the URL is
-    stored, or cached, and shown to every reader."""
-    key = avatar_key(seed)
-    public_url = current_app.config["PUBLIC_URL"]
-    if public_url:
-        return f"{public_url}/avatar/{key}.svg"
-    root = request.script_root if has_request_context() else ""
-    return f"{root}/avatar/{key}.svg"
+    """The URL of the seed's identicon (:func:`~commentsvc.service_urls.service_url`)."""
+    return service_url(f"/avatar/{avatar_key(seed)}.svg")
 
 
 def identicon_svg(key: str) -> str:

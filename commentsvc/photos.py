@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, request
 
 from commentsvc.errors import NotFound
 from commentsvc.extensions import db
 from commentsvc.models import Photo
+from commentsvc.service_urls import service_url
 
 bp = Blueprint("photos", __name__)
 
@@ -23,11 +24,8 @@ CACHE_UNVERSIONED = "public, max-age=86400"  # the URL without its version may c
 
 
 def photo_url(key: str, digest: str) -> str:
-    """The absolute URL of a stored photo (the widget runs on another origin)."""
-    public_url = current_app.config["PUBLIC_URL"]
-    if public_url:
-        return f"{public_url}/photos/{key}.webp?v={digest}"
-    return url_for("photos.photo", key=key, v=digest, _external=True)
+    """The URL of a stored photo (:func:`~commentsvc.service_urls.service_url`)."""
+    return service_url(f"/photos/{key}.webp?v={digest}")
 
 
 @bp.get("/photos/<key>.webp")
