@@ -52,6 +52,7 @@ CACHE_SIZE = 20_000
 # A comment's text is at most this long in WordPress (its column) and far past what anyone
 # writes by hand: a longer one is a broken or hostile file, and every page view would carry it.
 MAX_IMPORTED_BODY = 65_535
+ELSEWHERE = "its parent is in another thread (kept at the top)"
 
 
 def map_url(url: str, url_map: Sequence[tuple[str, str]]) -> str:
@@ -372,12 +373,14 @@ class Writer:
                 if parent in placed and placed[parent][1] == row["thread_id"]:
                     row["depth"] = placed[parent][0] + 1
                     links.append((each, parent))
+                elif parent in placed:
+                    self.skip("comment", ELSEWHERE)
                 elif parent in self.comments and parent not in new:
                     parent_id, depth, thread_id = self.comments[parent]
                     if thread_id == row["thread_id"]:
                         row["parent_id"], row["depth"] = parent_id, depth + 1
                     else:
-                        self.skip("comment", "its parent is in another thread (kept at the top)")
+                        self.skip("comment", ELSEWHERE)
                 elif parent and parent not in new:
                     waiting[each] = parent  # linked when the parent arrives
                 placed[each] = (row["depth"], row["thread_id"])
@@ -471,6 +474,7 @@ class Writer:
         for _, comment_id, parent_key in waiting:
             parent_id, depth, thread_id = by_key[parent_key]
             if threads.get(comment_id) != thread_id:
+                self.skip("comment", ELSEWHERE)
                 continue
             below = self._replies_under(comment_id)
             if parent_id == comment_id or parent_id in below:

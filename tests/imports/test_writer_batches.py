@@ -74,6 +74,27 @@ def test_a_reply_to_a_comment_of_another_thread_in_an_earlier_batch_stays_at_the
     assert summary.skipped == {"comment: its parent is in another thread (kept at the top)": 1}
 
 
+@pytest.mark.parametrize(
+    "threads",
+    [
+        (("t1", ["c1"]), ("t2", ["c3>c1"])),  # the parent in the same batch
+        (("t2", ["c3>c1"]), ("t1", ["c1"])),  # the parent arriving after its reply
+    ],
+    ids=["same-batch", "parent-later"],
+)
+def test_a_reply_to_another_threads_comment_is_said_to_stay_at_the_top(app, make_site, threads):
+    site = make_site(ORIGIN)
+    file = export(*[(key, [comment(*item.split(">")) for item in items]) for key, items in threads])
+
+    summary = run_import("json", io.BytesIO(file), site)
+
+    reply = db.session.scalars(
+        sa.select(Comment).where(Comment.body_markdown == "Comment c3")
+    ).one()
+    assert (reply.parent_id, reply.depth) == (None, 0)
+    assert summary.skipped == {"comment: its parent is in another thread (kept at the top)": 1}
+
+
 def test_a_dry_run_holds_no_write_lock_between_batches_and_counts_across_them(
     app, make_site, small_batches
 ) -> None:
