@@ -67,12 +67,19 @@ def thread_state(site_name: str, identity: str) -> ThreadState | None:
         if remembered is not None and remembered[0] > time.monotonic():
             return remembered[1]
     state = _query_state(site_name, identity)
-    if caches.state_seconds > 0:
-        # Not past the moment unshown votes fall due: the read then shows them (:func:`is_due`).
-        waiting = seconds_until_shown(state.scores_changed_at) if state else None
-        seconds = min(caches.state_seconds, waiting if waiting is not None else float("inf"))
-        caches.states.put(key, (time.monotonic() + seconds, state))
+    _remember(key, state, time.monotonic())
     return state
+
+
+def _remember(key: tuple[str, str], state: ThreadState | None, now: float) -> None:
+    """Keep ``state`` for ``THREAD_STATE_SECONDS``, but not past the moment its unshown votes
+    fall due: the thread read then shows them (:func:`has_votes_due`)."""
+    caches = cache()
+    if caches.state_seconds <= 0:
+        return
+    waiting = seconds_until_shown(state.scores_changed_at) if state else None
+    seconds = min(caches.state_seconds, waiting if waiting is not None else float("inf"))
+    caches.states.put(key, (now + seconds, state))
 
 
 def _query_state(site_name: str, identity: str) -> ThreadState | None:
@@ -141,21 +148,25 @@ def thread_states(site_name: str, url_keys: set[str]) -> dict[str, ThreadState] 
     if site is None:
         return None
     rows = db.session.execute(
-        sa.select(Thread.identity, Thread.id, Thread.revision, Thread.visible_count).where(
-            Thread.site_id == site.id, Thread.identity.in_(missing)
-        )
+        sa.select(
+            Thread.identity,
+            Thread.id,
+            Thread.revision,
+            Thread.visible_count,
+            Thread.scores_changed_at,
+        ).where(Thread.site_id == site.id, Thread.identity.in_(missing))
     )
     threads = {row.identity: row for row in rows}
     for key in missing:
         row = threads.get(key)
         state = (
-            ThreadState(site.id, site.revision, row.id, row.revision, row.visible_count)
+            ThreadState(site.id, site.revision, row.id, row.revision, row.visible_count,
+                        row.scores_changed_at)  # the thread read shares it: votes due too
             if row
             else ThreadState(site.id, site.revision, None, 0, 0)
-        )
+        )  # fmt: skip
         found[key] = state
-        if caches.state_seconds > 0:
-            caches.states.put((site_name, key), (now + caches.state_seconds, state))
+        _remember((site_name, key), state, now)
     return found
 
 

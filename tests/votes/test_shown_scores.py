@@ -4,6 +4,7 @@ reads that survive a database refusing the write, and deleted accounts' votes go
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from commentsvc.live.bus import live_bus
 from commentsvc.models import Account, Comment, Thread
 from commentsvc.services.account_data import CommentFate, delete_account
 from commentsvc.services.thread_cache import CACHE_KEY
+from tests.votes.conftest import PAGE
 
 
 @pytest.fixture
@@ -57,6 +59,23 @@ def test_votes_show_with_a_new_revision_in_score_and_top_order(
     assert shown.headers["ETag"] != before.headers["ETag"]
     assert [node["id"] for node in shown.json["comments"]] == [second, first]
     assert scores(shown) == {first: 0, second: 1}
+
+
+def test_an_index_page_read_all_the_time_keeps_no_vote_from_showing(
+    app, posted, reader, browser_at
+) -> None:
+    """/counts remembers the pages' states for the thread read too: it must remember when
+    their votes fall due, or a busy index page would keep a post's votes hidden."""
+    app.config["THREAD_STATE_SECONDS"] = 60.0
+    app.config["VOTE_SHOW_SECONDS"] = 0.3
+    as_another_process(app)  # the cache takes the settings when it is made
+    comment = posted("first")
+    browser_at("10.0.10.3").vote(comment, 1)
+    deadline = time.monotonic() + 0.6
+    while time.monotonic() < deadline:
+        counts = reader.client.get("/api/sites/blog/counts", query_string={"url": PAGE})
+        assert counts.status_code == 200
+    assert scores(reader.thread()) == {comment: 1}
 
 
 def test_showing_votes_continues_the_live_streams_chain_with_an_empty_batch(
