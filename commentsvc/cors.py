@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from flask import Flask, Response, current_app, request
 
 from commentsvc.extensions import db
-from commentsvc.models import Site
+from commentsvc.models import Comment, Site, Thread
+from commentsvc.models.base import MAX_ID
 
 ALLOWED_HEADERS = "Content-Type, Authorization, X-Edit-Token, X-Commentsvc-Voter"
 ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
@@ -45,8 +46,22 @@ def origins_remembered_until(app: Flask, site_name: str) -> float:
     return hit[0] if hit else float("inf")
 
 
+def _comment_site_origins(comment_id: int) -> frozenset[str]:
+    """The origins of the comment's site: a page of another site may not vote on it, nor
+    edit it (writes, so one query each is no cost)."""
+    if not 0 < comment_id <= MAX_ID:
+        return frozenset()
+    origins = db.session.scalar(
+        sa.select(Site.origins)
+        .join(Thread, Thread.site_id == Site.id)
+        .join(Comment, Comment.thread_id == Thread.id)
+        .where(Comment.id == comment_id)
+    )
+    return frozenset(origins or ())
+
+
 def _all_origins() -> set[str]:
-    """Every site's origins, for endpoints not tied to one site (``/api/me``, edits)."""
+    """Every site's origins, for endpoints not tied to one site or comment (``/api/me``)."""
     cached = current_app.extensions.get("commentsvc.cors_origins")
     if cached and cached[0] > time.monotonic():
         return cached[1]
@@ -69,8 +84,13 @@ def _add_cors_headers(response: Response) -> Response:
         response.headers["Vary"] = "Origin"
     elif "origin" not in {name.strip().lower() for name in vary.split(",")}:
         response.vary.add("Origin")  # the thread read names it already: no parse and rewrite
-    site_name = (request.view_args or {}).get("site_name")
-    allowed = _site_origins(site_name) if site_name else _all_origins()
+    args = request.view_args or {}
+    if "site_name" in args:
+        allowed = _site_origins(args["site_name"])
+    elif "comment_id" in args:
+        allowed = _comment_site_origins(args["comment_id"])
+    else:
+        allowed = _all_origins()
     if origin not in allowed:
         return response
     response.headers["Access-Control-Allow-Origin"] = origin

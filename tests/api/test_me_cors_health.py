@@ -79,6 +79,32 @@ def test_cors_preflight_for_posting(client, site) -> None:
     assert "POST" in response.headers["Access-Control-Allow-Methods"]
 
 
+def test_only_the_comments_own_site_may_vote_on_it_or_edit_it_from_a_page(client, site) -> None:
+    """A page of another site on the service must not make its visitors' browsers vote on
+    this site's comments: the preflight names no origin but the comment's site's."""
+    create_site("shop", ["https://shop.example.org"])
+    db.session.commit()
+    comment = client.post(
+        "/api/sites/blog/comments", json={"url": PAGE, "body": "hi", "name": "Ann"}
+    ).json["id"]
+    for origin, is_allowed in [
+        ("https://blog.example.org", True),
+        ("https://shop.example.org", False),
+    ]:
+        for method, path in [("PUT", f"/api/comments/{comment}/vote"),
+                             ("PATCH", f"/api/comments/{comment}")]:  # fmt: skip
+            preflight = client.options(
+                path, headers={"Origin": origin, "Access-Control-Request-Method": method}
+            )
+            allowed = preflight.headers.get("Access-Control-Allow-Origin")
+            assert allowed == (origin if is_allowed else None), (origin, path)
+    missing = client.options(
+        "/api/comments/999999/vote",
+        headers={"Origin": "https://blog.example.org", "Access-Control-Request-Method": "PUT"},
+    )
+    assert "Access-Control-Allow-Origin" not in missing.headers
+
+
 def test_health_and_readiness(client) -> None:
     assert client.get("/healthz").json == {"status": "ok"}
     ready = client.get("/readyz")
