@@ -14,6 +14,7 @@ makes the decoder raise is a recorded failure, never an error of the job.
 from __future__ import annotations
 
 import re
+import reprlib
 import xmlrpc.client
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -162,12 +163,12 @@ def _pingback_answer(outcome: MakeOutcome, answer: PostResult) -> Delivery:
     except MALFORMED as error:
         detail = f"The endpoint's answer is not an XML-RPC response ({type(error).__name__})."
         return Delivery(outcome(SendState.FAILED, detail, answer.status))
-    return Delivery(outcome(SendState.SENT, _printable(str(result)) or "Accepted.", answer.status))
+    return Delivery(outcome(SendState.SENT, _shown(result) or "Accepted.", answer.status))
 
 
 def _fault(outcome: MakeOutcome, status: int, fault: xmlrpc.client.Fault) -> Delivery:
     code = fault.faultCode if isinstance(fault.faultCode, int) else -1
-    detail = f"Fault {code:#06x}: {_printable(str(fault.faultString))}"
+    detail = f"Fault {code:#06x}: {_shown(fault.faultString)}"
     if code == ALREADY_REGISTERED:
         return Delivery(outcome(SendState.SENT, detail, status))
     if code in (UPSTREAM_ERROR, TOO_QUICK):
@@ -181,6 +182,17 @@ def _refusal_text(answer: PostResult) -> str:
     is_text = answer.headers.get("content-type", "").startswith(TEXT_TYPES)
     reason = f": {text[:160]}" if text and is_text else "."
     return f"The endpoint answered HTTP {answer.status}{reason}"
+
+
+_SHORT = reprlib.Repr()  # keyword arguments only from Python 3.12
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 3, 200, 200
+
+
+def _shown(value: Any) -> str:
+    """A value from an XML-RPC answer as operators read it. reprlib, not str(): an answer
+    nested a thousand arrays deep is still a valid one, and str() of it raises RecursionError,
+    which would be taken for a failed send and the ping sent again."""
+    return _printable(value if isinstance(value, str) else _SHORT.repr(value))
 
 
 def _printable(text: str) -> str:

@@ -103,6 +103,15 @@ def test_malformed_pingback_answer_is_a_recorded_failure(app, pages, queue_one, 
     assert posts_to(pages) == ["/rpc"]
 
 
+def test_a_pingback_accepted_with_a_deeply_nested_answer_is_sent_once(app, pages, queue_one):
+    """Valid, and deeper than str() can go: it was taken for a failure and the ping resent."""
+    nested = "<array><data><value>" * 1400 + "<int>1</int>" + "</value></data></array>" * 1400
+    pages.add("/rpc", RESPONSE.format(nested).encode(), content_type="text/xml")
+    send = send_now(queue_one(pages.html("/wp", "<p>hi</p>", X_Pingback=pages.url("/rpc"))))
+    assert send.state == SendState.SENT and send.detail.startswith("[[[")
+    assert posts_to(pages) == ["/rpc"]
+
+
 def test_pingback_fault_code_that_is_no_number_is_a_failure(app, pages, queue_one):
     fault = xmlrpc.client.dumps(xmlrpc.client.Fault(0, "x"), methodresponse=True)
     fault = fault.replace("<int>0</int>", "<string>zero</string>")
