@@ -23,3 +23,14 @@ def xml_text(value: str) -> str:
     """``value`` without what XML cannot carry: rows stored before the input checks, or
     imported, may hold it, and one such character would fail a whole document."""
     return NOT_IN_XML.sub("", value)
+
+
+# What a terminal takes for commands: C0 and C1 controls and DEL (ESC starts a sequence that can
+# retitle the window or recolour the text; 0x9b is a one-character ESC [).
+TERMINAL_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on an operator's terminal: what a page said, control codes shown
+    as "?" instead of run."""
+    return TERMINAL_CONTROLS.sub("?", text)

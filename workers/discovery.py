@@ -26,6 +26,7 @@ from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup, SoupStrainer, Tag
 
+from commentsvc.chars import NOT_STORABLE
 from workers.parse import HTML_TYPES
 
 # Elements whose content is not part of the document a browser shows.
@@ -71,9 +72,14 @@ def _from_link_headers(headers: Iterable[str], url: str) -> str | None:
 
 def _resolve(url: str, href: str) -> str | None:
     """``href`` resolved against ``url``, or None when it is no URL (a bad IPv6 literal or
-    port): a hostile page cannot make discovery raise."""
+    port, control characters): a hostile page can neither make discovery raise nor put an
+    escape sequence into what operators' terminals print. Tabs and line breaks are dropped
+    first, as browsers do (an attribute wrapped over two lines)."""
+    href = href.strip().replace("\t", "").replace("\n", "").replace("\r", "")
+    if NOT_STORABLE.search(href):
+        return None
     try:
-        resolved = urljoin(url, href.strip())
+        resolved = urljoin(url, href)
         urlsplit(resolved).port  # noqa: B018 - raises ValueError for a port that is no number
     except ValueError:
         return None

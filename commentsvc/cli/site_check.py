@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
+from commentsvc.chars import printable
 from commentsvc.cli.wordpress_discovery import TIMEOUT_SECONDS, can_post_to, wordpress_pingback
 from commentsvc.errors import InvalidInput
 from commentsvc.extensions import db
@@ -69,27 +70,28 @@ def _verdict(label: str, found: str | None, expected: str) -> bool:
     if found == expected:
         click.echo(f"✓ {label}: {found}")
         return True
-    click.echo(f"✗ {label}: advertises {found}, expected {expected}")
+    click.echo(f"✗ {label}: advertises {printable(found)}, expected {expected}")
     return False
 
 
 def _wordpress_verdict(result, expected: str, seconds: float) -> bool:
     label = "pingback, as WordPress finds it"
     finding = wordpress_pingback(result.body, result.headers.get("x-pingback"), result.content_type)
+    url, reason = printable(finding.url or ""), printable(finding.reason)  # the page's words
     if seconds > TIMEOUT_SECONDS:
         click.echo(f"✗ {label}: the page took {seconds:.1f} s; WordPress gives up after 2 s")
         return False
     if finding.url is None:
-        click.echo(f"✗ {label}: sends no pingback: {finding.reason}")
+        click.echo(f"✗ {label}: sends no pingback: {reason}")
         return False
     if not can_post_to(finding.url):
         click.echo(
-            f"✗ {label}: sends no pingback: it takes {finding.url!r} ({finding.reason}) "
+            f"✗ {label}: sends no pingback: it takes {url!r} ({reason}) "
             "unresolved, and can only post to an absolute http(s) URL"
         )
         return False
     if finding.url != expected:
-        click.echo(f"✗ {label}: posts to {finding.url}, not {expected}: {finding.reason}")
+        click.echo(f"✗ {label}: posts to {url}, not {expected}: {reason}")
         return False
     click.echo(f"✓ {label}: {finding.url}")
     return True

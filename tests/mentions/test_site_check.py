@@ -49,6 +49,16 @@ def test_check_flags_an_endpoint_of_another_site(app, blog_on_pages):
     assert "expected http://comments.test/webmention/blog" in result.output
 
 
+def test_check_prints_no_escape_sequence_a_page_sends(app, blog_on_pages):
+    """A page's header could retitle or recolour the operator's terminal."""
+    escape = "http://comments.test/pb\x1b]0;PWNED\x07\x1b[31m"
+    url = blog_on_pages.add("/esc", b"<p>hi</p>", headers={"X-Pingback": escape})
+    result = app.test_cli_runner().invoke(check, [url])
+    assert result.exit_code == 1
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "http://comments.test/pb?]0;PWNED??[31m" in result.output  # WordPress's reading
+
+
 def test_check_is_a_site_subcommand():
     from commentsvc.cli.site import site as site_group
 

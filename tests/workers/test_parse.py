@@ -139,6 +139,18 @@ def test_json_source_links_by_a_property_value():
     assert not read("{not json", content_type="application/json").has_link
 
 
+def test_discovery_takes_no_endpoint_with_control_characters():
+    """They would reach operators' terminals (mentions send, site check) as escape codes."""
+    escape = "/wm\x1b]0;PWNED\x07\x1b[31mRED"
+    found = discover_endpoints(
+        b"", None, "https://x.example/p", [f'<{escape}>; rel="webmention"'], escape
+    )
+    assert (found.webmention, found.pingback) == (None, None)
+    wrapped = discover_endpoints(b'<link rel="pingback" href="/xml\nrpc">', None,
+                                 "https://x.example/p", [], None)  # fmt: skip
+    assert wrapped.pingback == "https://x.example/xmlrpc"  # as browsers read a wrapped href
+
+
 def test_discovery_finds_endpoints_in_headers_and_html():
     body = b'<link rel="pingback" href="/xmlrpc"><a rel="webmention nofollow" href="/wm">x</a>'
     found = discover_endpoints(body, None, "https://x.example/p", [], None)
