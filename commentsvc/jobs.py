@@ -27,6 +27,12 @@ from commentsvc.request_ids import current_request_id, enter_job, leave_job
 
 log = logging.getLogger(__name__)
 
+
+class RetryLater(Exception):
+    """A job's expected, transient failure (the other end is down or slow): the queue retries
+    it, and the log says so in one line, without a traceback that points at no bug."""
+
+
 # After the first attempt fails: 10 s, 1 min, 5 min, 30 min (then the job has failed for good).
 DEFAULT_RETRY_DELAYS: tuple[int, ...] = (10, 60, 300, 1800)
 QUEUE_NAME = "commentsvc"
@@ -223,7 +229,10 @@ def _attempt(app: Flask, call: Call, delays: tuple[float, ...], chain: Future) -
                 log.exception("job %s%r failed for good", job_path, args)
                 chain.set_exception(error)
                 return
-            log.warning("job %s%r failed; retry in %ss", job_path, args, delays[0], exc_info=True)
+            log.warning(
+                "job %s%r failed (%s); retry in %ss", job_path, args, error, delays[0],
+                exc_info=not isinstance(error, RetryLater),
+            )  # fmt: skip
             timer = threading.Timer(delays[0], _attempt, (app, call, delays[1:], chain))
             timer.daemon = True
             timer.start()

@@ -25,7 +25,7 @@ from flask import current_app
 
 from commentsvc.errors import NotFound
 from commentsvc.extensions import db
-from commentsvc.jobs import JOB_TIMEOUT_SECONDS, retry_schedule
+from commentsvc.jobs import JOB_TIMEOUT_SECONDS, RetryLater, retry_schedule
 from commentsvc.models import OutboundSend, SendProtocol, SendState
 from commentsvc.models.base import utcnow
 from commentsvc.services.outbound import (
@@ -59,7 +59,7 @@ TOO_LONG = f"The advertised endpoint is longer than {MAX_URL} characters; nothin
 UNEXPECTED = "The attempt failed unexpectedly ({error}); the worker's log has the details."
 
 
-class SendFailedForNow(Exception):
+class SendFailedForNow(RetryLater):
     """Raised by the job after a transient failure, so that the queue retries it."""
 
 
