@@ -23,9 +23,12 @@ import mf2py
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
-from workers.parse import HTML_TYPES, soup_of
+from workers.parse import HTML_TYPES, nesting_depth, soup_of
 
 MAX_ENTRIES = 500  # a feed listing more is read up to here (the newest come first)
+# Deeper than any blog's template: past it mf2py's time, which grows with the square of the
+# nesting, would hold a worker for minutes.
+MAX_H_FEED_DEPTH = 256
 ATOM = "{http://www.w3.org/2005/Atom}"
 RSS1 = "{http://purl.org/rss/1.0/}"
 RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
@@ -265,6 +268,8 @@ def _h_entries(items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
 
 def _h_feed(body: bytes, url: str) -> Iterator[FeedEntry | None]:
     soup = soup_of(body, None)
+    if nesting_depth(soup) > MAX_H_FEED_DEPTH:  # mf2py's time grows with its square
+        raise FeedFormatError("The HTML page is nested too deeply to read.")
     try:
         parsed = mf2py.parse(doc=soup, url=url)
     except RecursionError as error:  # mf2py walks the tree recursively

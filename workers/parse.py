@@ -66,6 +66,18 @@ def soup_of(body: bytes, charset: str | None, content_type: str = "text/html") -
     return BeautifulSoup(body, parser, from_encoding=charset)
 
 
+def nesting_depth(soup: BeautifulSoup) -> int:
+    """How deep the page's elements nest, in one walk (no recursion: a hostile page nests
+    deeper than Python's stack)."""
+    depths: dict[int, int] = {id(soup): 0}
+    deepest = 0
+    for element in soup.find_all(True):
+        depth = depths.get(id(element.parent), 0) + 1
+        depths[id(element)] = depth
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def base_url(soup: BeautifulSoup, url: str) -> str:
     base = soup.find("base", href=True)
     if isinstance(base, Tag):

@@ -57,14 +57,28 @@ def _is_page(href: object, base: str, url: str) -> bool:
 
 
 def _entry_of(soup: BeautifulSoup, url: str, base: str) -> Tag | None:
-    entries = [e for e in soup.find_all(True) if "h-entry" in _classes(e)]
-    for entry in entries:
-        for element in entry.find_all(True):
-            if "u-url" in _classes(element):
-                href = element.get("href") or element.get("value") or ""
-                if _is_page(href, base, url):
-                    return entry
-    return entries[0] if entries else None
+    """The h-entry whose ``u-url`` is the page, else the first h-entry: one walk over the page
+    (walking each entry's elements again made nested entries cost the square of their number,
+    and a hostile page minutes of a worker's time)."""
+    first = None
+    for element in soup.find_all(True):
+        classes = _classes(element)
+        if first is None and "h-entry" in classes:
+            first = element
+        if "u-url" in classes:
+            href = element.get("href") or element.get("value") or ""
+            entry = _entry_holding(element) if _is_page(href, base, url) else None
+            if entry is not None:
+                return entry
+    return first
+
+
+def _entry_holding(element: Tag) -> Tag | None:
+    """The nearest h-entry around ``element``: the one its property belongs to."""
+    parent = element.parent
+    while parent is not None and "h-entry" not in _classes(parent):
+        parent = parent.parent
+    return parent
 
 
 def _e_content(entry: Tag) -> Tag | None:

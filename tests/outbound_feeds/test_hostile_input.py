@@ -128,6 +128,22 @@ def test_a_feed_nested_too_deeply_is_a_failure_that_backs_off(blog) -> None:
     assert feed.next_check_at > utcnow() + timedelta(seconds=feed.interval_seconds)
 
 
+def test_a_page_nested_deeper_than_any_template_never_reaches_the_microformats_parser(
+    blog, monkeypatch
+) -> None:
+    """mf2py's time grows with the square of the nesting: 16,000 spans took it 9 s."""
+
+    def never(*args, **kwargs):
+        raise AssertionError("mf2py was given the page")
+
+    monkeypatch.setattr("workers.feed_formats.mf2py.parse", never)
+    spans = "<span>" * 300
+    feed_id = watch(blog, "/feed", f'<html><body><div class="h-feed">{spans}</div></body></html>',
+                    "text/html")  # fmt: skip
+    check_feed(feed_id)
+    assert "nested too deeply" in feed_row(feed_id).last_error
+
+
 def test_an_unexpected_error_in_a_check_is_recorded_and_backed_off(blog, monkeypatch) -> None:
     feed_id = watch(blog, "/feed", rss(blog.url, ("/posts/one", "v1")), "application/rss+xml")
 

@@ -30,6 +30,26 @@ def test_the_entry_whose_url_is_the_page_wins_over_an_earlier_one() -> None:
     assert links(page) == ("https://right.example/",)
 
 
+def test_nested_entries_are_walked_once_not_once_each(monkeypatch) -> None:
+    """A hostile page of n unclosed h-entries cost n**2 (minutes of a worker for a 1 MB
+    page): the elements' classes are read a bounded number of times per element."""
+    import workers.post_content as post_content
+
+    reads = 0
+    real = post_content._classes
+
+    def counted(element):
+        nonlocal reads
+        reads += 1
+        return real(element)
+
+    monkeypatch.setattr(post_content, "_classes", counted)
+    n = 400
+    page = "".join(f'<div class="h-entry"><a class="u-url" href="/x{i}">' for i in range(n))
+    assert links(f"<html><body>{page}</body></html>") == ()
+    assert reads < 10 * n
+
+
 def test_a_quoted_entrys_content_is_not_taken_for_the_posts_own() -> None:
     page = """<html><body><div class="h-entry">
       <div class="h-cite"><div class="e-content"><a href="https://quoted.example/">q</a></div></div>
