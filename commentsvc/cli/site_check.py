@@ -33,11 +33,13 @@ from commentsvc.extensions import db
 from commentsvc.models import Site
 from commentsvc.urls import normalise_url, origin_of
 
-# What --allow-private lets this one fetch reach: loopback, private and link-local networks.
+# What --allow-private lets this one fetch reach: loopback and private networks. Not
+# link-local: no blog is served there, but cloud metadata (169.254.169.254) is, and a page's
+# redirect must not lead the check to it.
 PRIVATE_NETWORKS = tuple(
     ipaddress.ip_network(block)
     for block in ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-                  "169.254.0.0/16", "::1/128", "fc00::/7", "fe80::/10")
+                  "::1/128", "fc00::/7")
 )  # fmt: skip
 
 

@@ -59,6 +59,17 @@ def test_check_prints_no_escape_sequence_a_page_sends(app, blog_on_pages):
     assert "http://comments.test/pb?]0;PWNED??[31m" in result.output  # WordPress's reading
 
 
+def test_allow_private_never_leads_the_check_to_cloud_metadata(app, blog_on_pages):
+    """--allow-private reaches blogs on private networks; a redirect to 169.254.169.254 (where
+    clouds answer with credentials) is still refused."""
+    url = blog_on_pages.add(
+        "/moved", b"", status=301, headers={"Location": "http://169.254.169.254/latest/"}
+    )
+    result = app.test_cli_runner().invoke(check, ["--allow-private", url])
+    assert result.exit_code == 1 and "Could not fetch" in result.output
+    assert "HTTP" not in result.output  # nothing answered: nothing was asked
+
+
 def test_check_is_a_site_subcommand():
     from commentsvc.cli.site import site as site_group
 
