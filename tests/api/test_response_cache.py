@@ -19,6 +19,13 @@ ORIGIN = "https://blog.example.org"
 PER_REQUEST = {"X-Request-ID", "X-Accel-Expires", "Date"}
 
 
+@pytest.fixture
+def app_config(app_config: dict[str, object]) -> dict[str, object]:
+    """Answers are replayed only while the revisions they were built from are remembered:
+    a minute, so a slow runner's reads still fall within it (one test shortens it)."""
+    return {**app_config, "THREAD_STATE_SECONDS": 60.0}
+
+
 def read(client, url: str = PAGE, headers: dict[str, str] | None = None):
     return client.get("/api/sites/blog/thread", query_string={"url": url}, headers=headers or {})
 

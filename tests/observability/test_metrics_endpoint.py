@@ -11,6 +11,13 @@ from tests.observability.scraping import METRICS_TOKEN, parse_samples
 THREAD_RULE = "/api/sites/<site_name>/thread"
 
 
+@pytest.fixture
+def app_config(app_config: dict[str, object]) -> dict[str, object]:
+    """Replays count as hits only while the revisions they were built from are remembered:
+    a minute, so a slow runner's reads still fall within it."""
+    return {**app_config, "THREAD_STATE_SECONDS": 60.0}
+
+
 def test_metrics_is_a_404_problem_when_neither_token_nor_networks_are_configured(app, client):
     app.config.update(METRICS_TOKEN=None, METRICS_ALLOW_NETWORKS=[])
     response = client.get("/metrics", headers={"Authorization": "Bearer anything"})
