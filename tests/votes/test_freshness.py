@@ -31,9 +31,11 @@ def test_vote_shows_to_another_reader_within_the_show_seconds(posted, reader, br
     comment_id = posted()
     other = browser_at("10.0.7.7")
     before = other.thread()
+    voting_at = time.monotonic()
     assert reader.vote(comment_id, 1).json["score"] == 1  # the voter sees it at once
     voted_at = time.monotonic()
-    assert other.thread().headers["ETag"] == before.headers["ETag"]  # no bump per click
+    unchanged = other.thread().headers["ETag"] == before.headers["ETag"]
+    assert unchanged or time.monotonic() > voting_at + SHOW_SECONDS  # no bump per click
 
     # The first read once the interval has passed shows it. Causal, not timed: a stalled
     # machine only makes the wait longer, never the answer wrong.
