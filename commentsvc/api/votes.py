@@ -13,7 +13,7 @@ from commentsvc.auth.tokens import current_account
 from commentsvc.clientip import client_network, ip_hash, network_hash
 from commentsvc.errors import InvalidInput, NotFound, Unauthorized
 from commentsvc.extensions import db, limiter
-from commentsvc.models import Comment
+from commentsvc.models import Account, Comment, CommentStatus
 from commentsvc.models.base import MAX_ID
 from commentsvc.services.pins import set_pinned
 from commentsvc.services.votes import VOTER_TOKEN, Voter, cast_vote, voter_token_hash
@@ -83,6 +83,12 @@ def vote(comment_id: int) -> dict[str, int]:
     return {"id": cast.comment_id, "score": cast.score, "value": cast.value}
 
 
+def _is_shown_to(account: Account, comment: Comment) -> bool:
+    """A held, spam or deleted comment exists only for its site's operators: anyone else is
+    told there is none (a 403 would confirm the id), as a read would."""
+    return comment.status == CommentStatus.VISIBLE or account.operates(comment.thread.site_id)
+
+
 @bp.put("/comments/<int:comment_id>/pin")
 @limiter.limit(_vote_limit, key_func=_voter_key)
 def pin(comment_id: int) -> dict[str, Any]:
@@ -96,7 +102,7 @@ def pin(comment_id: int) -> dict[str, Any]:
         comment = db.session.scalar(
             db.select(Comment).options(joinedload(Comment.thread)).where(Comment.id == comment_id)
         )
-    if comment is None:
+    if comment is None or not _is_shown_to(account, comment):
         raise NotFound(f"There is no comment {comment_id}.")
     set_pinned(account, comment, is_pinned)
     db.session.commit()

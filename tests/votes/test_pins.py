@@ -73,6 +73,24 @@ def test_operator_of_another_site_cannot_pin(posted, reader, other_operator) -> 
     assert not is_pinned(comment_id)
 
 
+@pytest.mark.parametrize(
+    "status", [CommentStatus.PENDING, CommentStatus.SPAM, CommentStatus.DELETED]
+)
+def test_a_hidden_comment_is_no_comment_to_those_who_do_not_operate_its_site(
+    posted, reader, reader_account, other_operator, status
+) -> None:
+    comment_id = posted()
+    db.session.get(Comment, comment_id).status = status
+    db.session.commit()
+    for account in (reader_account, other_operator):
+        response = reader.sign_in(account).pin(comment_id)
+        assert response.status_code == 404, account
+        assert response.json["detail"] == f"There is no comment {comment_id}."
+    assert (
+        reader.sign_in(reader_account).pin(424242).json["detail"] == "There is no comment 424242."
+    )
+
+
 def test_reply_cannot_be_pinned(posted, reader, operator) -> None:
     reply = posted("re", parent=posted())
     response = reader.sign_in(operator).pin(reply)
