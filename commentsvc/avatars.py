@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app
 
@@ -13,6 +14,7 @@ from commentsvc.service_urls import service_url
 bp = Blueprint("avatars", __name__)
 
 _KEY_LENGTH = 20
+GRAVATAR_HOST = "www.gravatar.com"  # a site opts into it (``is_gravatar_enabled``)
 _PALETTE = ("#0f766e", "#1d4ed8", "#7c3aed", "#b91c1c", "#b45309", "#15803d", "#be185d", "#334155")
 
 
@@ -24,7 +26,23 @@ def avatar_key(seed: str) -> str:
 
 def gravatar_url(email: str) -> str:
     digest = hashlib.md5(email.strip().lower().encode(), usedforsecurity=False).hexdigest()
-    return f"https://www.gravatar.com/avatar/{digest}?d=identicon&s=96"
+    return f"https://{GRAVATAR_HOST}/avatar/{digest}?d=identicon&s=96"
+
+
+def is_foreign_avatar(url: str | None) -> bool:
+    """An avatar on a host of its own (a provider's picture, or an address a commenter gave
+    on their profile): readers' browsers must not load it from there, which would tell that
+    host (or a commenter's tracking pixel) who reads the page. The service serves a copy."""
+    if not url or (url.startswith("/") and not url.startswith("//")):
+        return False
+    public_url = current_app.config["PUBLIC_URL"]
+    if public_url and url.startswith(f"{public_url}/"):
+        return False
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return True
+    return host != GRAVATAR_HOST
 
 
 def avatar_url(seed: str) -> str:

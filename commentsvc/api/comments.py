@@ -22,7 +22,7 @@ from commentsvc.chars import REORDERING
 from commentsvc.clientip import client_ip, ip_hash
 from commentsvc.errors import InvalidInput
 from commentsvc.extensions import db, limiter
-from commentsvc.job_names import Job, thread_title_job_id
+from commentsvc.job_names import Job, fetch_photo_job_id, thread_title_job_id
 from commentsvc.jobs import enqueue
 from commentsvc.markup import render_markdown
 from commentsvc.models import Account, Comment, CommentStatus
@@ -37,6 +37,7 @@ from commentsvc.services.comments import (
 )
 from commentsvc.services.drafts import CommentDraft, Sender
 from commentsvc.services.notify_addresses import ask_to_confirm
+from commentsvc.services.photos import avatar_to_fetch, shown_avatars
 from commentsvc.services.sites import get_site
 from commentsvc.services.thread_view import comment_node, isoformat
 from commentsvc.services.threads import needs_title
@@ -179,7 +180,8 @@ def create_comment(site_name: str) -> tuple[dict[str, Any], int]:
     account = current_account()
     posted = _post(site_name, draft, account)
     comment = posted.comment
-    document = comment_node(comment)  # before the commit expires what it reads
+    document = comment_node(comment, shown_avatars([comment.author_avatar]))  # before the commit
+    photo = avatar_to_fetch(comment.author_avatar) if account is not None else None
     document["editable_until"] = isoformat(posted.editable_until)
     if posted.edit_token:
         document["edit_token"] = posted.edit_token
@@ -195,6 +197,8 @@ def create_comment(site_name: str) -> tuple[dict[str, Any], int]:
         enqueue(Job.SEND_NOTIFY_CONFIRMATION, document["id"])
     if is_title_missing:
         enqueue(Job.FETCH_THREAD_TITLE, thread_id, job_id=thread_title_job_id(thread_id))
+    if photo is not None:
+        enqueue(Job.FETCH_PHOTO, photo, job_id=fetch_photo_job_id(photo))
     return document, 201 if is_visible else 202
 
 
@@ -240,7 +244,7 @@ def _edit_token() -> str | None:
 def _author_view(comment: Comment, is_held: bool) -> dict[str, Any]:
     """The comment as its author sees it after an edit: their own newest text, even while it
     waits for an operator (readers keep seeing the approved text meanwhile)."""
-    document = comment_node(comment)
+    document = comment_node(comment, shown_avatars([comment.author_avatar]))
     document["editable_until"] = isoformat(editable_until(comment))
     document["edit_held"] = comment.has_held_edit
     if comment.has_held_edit:

@@ -13,11 +13,14 @@ from commentsvc.auth.forms import ConfirmForm, DeleteForm, ProfileForm
 from commentsvc.auth.tokens import current_account
 from commentsvc.errors import InvalidInput, ServiceError
 from commentsvc.extensions import db
+from commentsvc.job_names import Job, fetch_photo_job_id
+from commentsvc.jobs import enqueue
 from commentsvc.models import Account
 from commentsvc.providers import configured_providers
 from commentsvc.services.account_data import CommentFate, delete_account, export_account
 from commentsvc.services.accounts import update_profile
 from commentsvc.services.identities import unlink_identity
+from commentsvc.services.photos import avatar_to_fetch
 
 
 def _signed_in() -> Account | Response:
@@ -65,7 +68,10 @@ def account_profile():
         update_profile(account, form.name.data, form.avatar.data)
     except InvalidInput as error:
         return _page(account, 400, error.detail, profile=form)
+    photo = avatar_to_fetch(account.avatar_url)
     db.session.commit()
+    if photo is not None:
+        enqueue(Job.FETCH_PHOTO, photo, job_id=fetch_photo_job_id(photo))
     return redirect(url_for("auth.account_page"))
 
 

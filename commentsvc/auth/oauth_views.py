@@ -28,8 +28,11 @@ from commentsvc.auth.profiles import fetch_profile
 from commentsvc.auth.tokens import current_account
 from commentsvc.errors import InvalidInput, NotFound, Unauthorized
 from commentsvc.extensions import db
+from commentsvc.job_names import Job, fetch_photo_job_id
+from commentsvc.jobs import enqueue
 from commentsvc.providers import configured_providers
 from commentsvc.services.identities import sign_in_with
+from commentsvc.services.photos import avatar_to_fetch
 
 log = logging.getLogger(__name__)
 
@@ -93,5 +96,8 @@ def callback(provider: str) -> BaseResponse | tuple[str, int]:
         ) from error
     link_to = current_account() if flow.is_link else None
     account = sign_in_with(profile, link_to)
+    photo = avatar_to_fetch(account.avatar_url)  # ready before the first comment shows it
     db.session.commit()
+    if photo is not None:
+        enqueue(Job.FETCH_PHOTO, photo, job_id=fetch_photo_job_id(photo))
     return finish(account, flow)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from commentsvc.models import Comment, Mention
-from commentsvc.services.photos import stored_versions
+from commentsvc.services.photos import shown_avatars, stored_versions
 from commentsvc.services.thread_view import comment_node, mention_node
 
 
 def comment_payload(comment: Comment) -> dict[str, Any]:
     """:func:`~commentsvc.services.thread_view.comment_node`: the thread JSON's own shape,
     sanitised HTML included; ``replies`` stays empty (replies come as events of their own)."""
-    return comment_node(comment)
+    return comment_node(comment, shown_avatars([comment.author_avatar]))
 
 
 def mention_payload(mention: Mention) -> dict[str, Any]:

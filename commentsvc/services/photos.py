@@ -1,20 +1,25 @@
-"""Author photos of mentions: which to fetch, what was stored, which threads show them.
+"""Author photos of mentions and foreign avatars of comments: which to fetch, what was
+stored, which threads show them.
 
 The verify job records the photo a verified mention names (:func:`want_photo`), commits, and
-enqueues the photo job when :func:`is_due`; the job stores what it made or counts a failure,
-and bumps every thread that shows the photo, so cached thread pages name the served image.
+enqueues the photo job when :func:`is_due`; a post, a sign-in or a profile change does the
+same for a commenter's foreign avatar (:func:`avatar_to_fetch`); the job stores what it
+made or counts a failure, and bumps every thread that shows the photo, so cached thread pages
+name the served image.
 Operations flush; the caller commits.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import timedelta
 
 import sqlalchemy as sa
 
+from commentsvc.avatars import is_foreign_avatar
 from commentsvc.extensions import db
-from commentsvc.models import Mention, Photo, Thread, Verification
+from commentsvc.models import Account, Comment, CommentStatus, Mention, Photo, Thread, Verification
 from commentsvc.models.base import utcnow
 from commentsvc.models.photo import photo_key
 from commentsvc.services.threads import touch_thread
@@ -79,15 +84,35 @@ def record_failure(photo: Photo, reason: str) -> None:
     db.session.flush()
 
 
+def avatar_to_fetch(url: str | None) -> str | None:
+    """For a commenter's avatar: the key of the photo job to enqueue once the caller commits
+    (a foreign avatar never fetched, or due again); None when there is nothing to fetch."""
+    if not is_foreign_avatar(url):
+        return None
+    photo = want_photo(url)
+    return photo.key if is_due(photo) else None
+
+
 def touch_threads_showing(photo: Photo) -> int:
-    """Bump the threads whose shown mentions name the photo; returns how many."""
-    thread_ids = sa.select(Mention.thread_id).where(
+    """Bump the threads whose shown mentions name the photo, or whose shown comments are by
+    an account with it as avatar; returns how many."""
+    mention_threads = sa.select(Mention.thread_id).where(
         Mention.author_photo == photo.url, Mention.verification == Verification.VERIFIED
     )
+    comment_threads = sa.select(Comment.thread_id).where(
+        Comment.account_id.in_(sa.select(Account.id).where(Account.avatar_url == photo.url)),
+        Comment.status == CommentStatus.VISIBLE,
+    )
+    thread_ids = sa.union(mention_threads, comment_threads)
     threads = db.session.scalars(sa.select(Thread).where(Thread.id.in_(thread_ids))).all()
     for thread in threads:
         touch_thread(thread)
     return len(threads)
+
+
+def shown_avatars(avatars: Iterable[str | None]) -> dict[str, tuple[str, str]]:
+    """:func:`stored_versions` of the foreign ones among these comment avatars."""
+    return stored_versions({url for url in avatars if url and is_foreign_avatar(url)})
 
 
 def stored_versions(urls: set[str]) -> dict[str, tuple[str, str]]:

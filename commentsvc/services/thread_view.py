@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from commentsvc.avatars import avatar_url
+from commentsvc.avatars import avatar_url, is_foreign_avatar
 from commentsvc.errors import InvalidInput
 from commentsvc.extensions import db
 from commentsvc.models import (
@@ -33,7 +33,7 @@ from commentsvc.models import (
 )
 from commentsvc.photos import photo_url
 from commentsvc.providers import enabled_providers
-from commentsvc.services.photos import stored_versions
+from commentsvc.services.photos import shown_avatars, stored_versions
 from commentsvc.services.thread_cache import (
     Ordering,
     RememberedStates,
@@ -204,6 +204,7 @@ _COMMENT_COLUMNS = (
     Comment.author_name,
     Comment.author_website,
     Comment.author_avatar,
+    Comment.account_id,  # the seed of its identicon while a foreign avatar is not fetched
     Comment.author_provider,
     Comment.body_html,
     Comment.status,
@@ -214,8 +215,21 @@ _COMMENT_COLUMNS = (
 )
 
 
-def comment_node(row: sa.Row | Comment) -> dict[str, Any]:
-    """A comment in the thread JSON shape, from a Core row or an ORM object alike."""
+def shown_avatar(row: sa.Row | Comment, photos: dict[str, tuple[str, str]]) -> str | None:
+    """The avatar readers' browsers load: always one the service serves, for a foreign one
+    the copy the photo job stored (the account's identicon until then), never its host's."""
+    url = row.author_avatar
+    if not is_foreign_avatar(url):
+        return url
+    stored = photos.get(url)
+    if stored:
+        return photo_url(*stored)
+    return avatar_url(f"account:{row.account_id}" if row.account_id else f"avatar:{url}")
+
+
+def comment_node(row: sa.Row | Comment, photos: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """A comment in the thread JSON shape, from a Core row or an ORM object alike; ``photos``:
+    the stored copies of foreign avatars (:func:`~commentsvc.services.photos.shown_avatars`)."""
     is_deleted = row.status == CommentStatus.DELETED
     return {
         "id": row.id,
@@ -223,7 +237,7 @@ def comment_node(row: sa.Row | Comment) -> dict[str, Any]:
         "depth": row.depth,
         "author": {
             "name": None if is_deleted else row.author_name,
-            "avatar": None if is_deleted else row.author_avatar,
+            "avatar": None if is_deleted else shown_avatar(row, photos),
             "url": None if is_deleted else row.author_website,
             "provider": None if is_deleted else row.author_provider,
         },
@@ -261,12 +275,13 @@ def _comment_tree(thread_id: int) -> list[dict[str, Any]]:
             Comment.status.in_([CommentStatus.VISIBLE, CommentStatus.DELETED]),
         )
         .order_by(Comment.id)
-    )
+    ).all()
+    photos = shown_avatars(row.author_avatar for row in rows)
     nodes: dict[int, dict[str, Any]] = {}
     roots: list[dict[str, Any]] = []
     placed: dict[int, tuple[list[dict[str, Any]], int]] = {}  # each node's list, and its level
     for row in rows:
-        node = comment_node(row)
+        node = comment_node(row, photos)
         nodes[row.id] = node
         parent = nodes.get(row.parent_id) if row.parent_id else None
         if parent is None:  # a reply whose parent is hidden (pending, spam) shows at the top

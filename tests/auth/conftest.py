@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 
 from commentsvc.demo_provider import Provider
 from tests.conftest import LiveServer, base_config, free_port
+from tests.workers.pages import pages, pages_server, release  # noqa: F401 - fixtures
 
 SITE_ORIGIN = "https://blog.example.org"
 
