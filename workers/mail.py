@@ -20,9 +20,11 @@ from urllib.parse import unquote, urlsplit
 
 from flask import current_app
 
+from commentsvc.errors import InvalidInput
 from commentsvc.extensions import db
 from commentsvc.links import forgot_link, reset_link, verify_link
 from commentsvc.models import Account
+from commentsvc.services.accounts import normalise_email
 from workers.metrics import MAIL_FAILED, MAIL_OUTBOX, MAIL_SENT, count_mail
 from workers.runtime import job
 
@@ -30,7 +32,13 @@ log = logging.getLogger(__name__)
 
 
 def send_mail(to: str, subject: str, text: str, headers: dict[str, str] | None = None) -> None:
-    """Deliver one plain-text message through the configured SMTP server."""
+    """Deliver one plain-text message through the configured SMTP server, to ``to`` alone."""
+    try:
+        normalise_email(to)
+    except InvalidInput:  # stored before addresses were checked this strictly: never a list
+        count_mail(MAIL_FAILED)
+        log.warning("mail %r not sent: the address is not one plain address", subject)
+        return
     # Long unfoldable headers (List-Unsubscribe URLs) must stay plain, not RFC 2047-encoded.
     message = EmailMessage(policy=policy.SMTP.clone(max_line_length=998))
     message["From"] = current_app.config["MAIL_FROM"]
@@ -49,7 +57,7 @@ def send_mail(to: str, subject: str, text: str, headers: dict[str, str] | None =
         log.warning("no COMMENTSVC_SMTP_URL: mail %r written to %s", subject, path)
         return
     try:
-        _send_smtp(url, message)
+        _send_smtp(url, message, to)
     except Exception:
         count_mail(MAIL_FAILED)
         raise
@@ -57,7 +65,7 @@ def send_mail(to: str, subject: str, text: str, headers: dict[str, str] | None =
     log.info("mail %r sent", subject)  # never the address: logs are no place for it
 
 
-def _send_smtp(url: str, message: EmailMessage) -> None:
+def _send_smtp(url: str, message: EmailMessage, to: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
         raise ValueError("COMMENTSVC_SMTP_URL must look like smtp://user:password@host:port")
@@ -74,7 +82,7 @@ def _send_smtp(url: str, message: EmailMessage) -> None:
             client.starttls(context=context)
         if parts.username:
             client.login(unquote(parts.username), unquote(parts.password or ""))
-        client.send_message(message)
+        client.send_message(message, to_addrs=[to])  # never what the headers may list
 
 
 def _mail_domain() -> str:

@@ -9,8 +9,11 @@ client address: whoever guesses is locked out, the owner signing in from elsewhe
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -34,13 +37,32 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+_NOT_IN_AN_ADDRESS = frozenset(',;<>()[]"\\:')
+
+
 def normalise_email(email: str) -> str:
-    """The address as stored and compared: trimmed and lower-cased (mail providers treat the
-    local part without regard to case, and two accounts differing only in case are a trap)."""
-    email = (email or "").strip()
-    local, at, domain = email.rpartition("@")
-    if not at or not local or "." not in domain or len(email) > 254 or " " in email:
-        raise InvalidInput(f"{email!r} is not an email address.")
+    """One plain address (``ann@example.org``) as stored and compared: trimmed, in Unicode's
+    composed form and lower-cased (mail providers treat the local part without regard to case,
+    and two accounts differing only in case are a trap).
+
+    Lists, groups, display names, quoted or bracketed parts and control characters are refused:
+    the address goes into a ``To`` header, where any of them would reach several inboxes or
+    break the message.
+    """
+    email = unicodedata.normalize("NFC", (email or "").strip())
+    refusal = InvalidInput(
+        "Give one email address, like ann@example.org (no lists or names).", field="email"
+    )
+    if len(email) > 254 or any(
+        ch in _NOT_IN_AN_ADDRESS or ch.isspace() or not ch.isprintable() for ch in email
+    ):
+        raise refusal
+    try:
+        address = Address(addr_spec=email)
+    except (ValueError, IndexError, HeaderParseError):
+        raise refusal from None
+    if not address.username or "." not in address.domain:
+        raise refusal
     return email.lower()
 
 

@@ -18,6 +18,7 @@ from commentsvc.services.accounts import MAX_FAILED_LOGINS, create_account, set_
 from commentsvc.tokens import issue_token, read_token
 from tests.auth.conftest import SITE_ORIGIN, csrf_token, local_path, popup_message
 from tests.conftest import make_app
+from workers.mail import send_mail
 
 PASSWORD = "correct horse battery"
 
@@ -386,3 +387,36 @@ def test_mail_is_queued_by_the_request_and_sent_by_an_rq_worker(
 
     (message,) = mailbox.wait_for(1)
     assert message["Subject"] == "Confirm your email address"
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "me@evil.example,stranger@victim.example",
+        "undisclosed:g1@victim.example,g2@victim.example;",
+        "Me <me@evil.example>",
+        "me@evil.example\r\nBcc: x@evil.example",
+        "me\u2028you@evil.example",
+        '"me you"@evil.example',
+    ],
+)
+def test_registration_takes_one_plain_address_and_mails_nobody_else(client, mailbox, email) -> None:
+    answer = register(client, email=email)
+    assert answer.status_code == 400
+    assert "one email address" in answer.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Account)) == 0
+    assert mailbox.envelopes == []
+
+
+def test_mail_goes_to_the_one_stored_address_only(app, mailbox) -> None:
+    """An address stored before they were checked this strictly is never mailed as a list."""
+    send_mail("ann@example.org", "Hello", "text")
+    send_mail("ann@example.org,bob@example.org", "Hello", "text")
+    mailbox.wait_for(1)
+    assert [recipients for _, recipients in mailbox.envelopes] == [["ann@example.org"]]
+
+
+def test_one_inbox_spelt_in_decomposed_unicode_is_the_same_address(client) -> None:
+    assert register(client, email="ann@exa\u0308mple.org").status_code == 200
+    assert register(client, email="ANN@ex\u00e4mple.org").status_code == 200
+    assert db.session.scalars(sa.select(Account.email)).all() == ["ann@ex\u00e4mple.org"]
