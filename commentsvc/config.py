@@ -162,7 +162,9 @@ def _derive(app: Flask) -> None:
         instance.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{instance / 'commentsvc.sqlite3'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = url
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_use_lifo": True} | (
+    # hide_parameters: a database error's message (logged with its traceback) never carries
+    # the statement's values (password hashes, addresses, tokens' hashes).
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_use_lifo": True, "hide_parameters": True} | (
         {"pool_pre_ping": True} if not url.startswith("sqlite") else {}
     )
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_REQUEST_BYTES"]

@@ -19,6 +19,7 @@ from commentsvc.auth.forms import ForgotForm, RegisterForm, ResetForm, SignInFor
 from commentsvc.auth.mailing import queue_mail
 from commentsvc.auth.tokens import current_account
 from commentsvc.clientip import network_hash
+from commentsvc.errors import Conflict
 from commentsvc.extensions import csrf, db, limiter
 from commentsvc.links import account_from_reset_token, account_from_verify_token
 from commentsvc.providers import SITE_PROVIDER, configured_providers
@@ -61,18 +62,15 @@ def login_site() -> BaseResponse | tuple[str, int]:
         return ask_to_continue(signed_in, flow)
     form = SignInForm()
     error = None
-    awaiting: dict[str, object] = {}
     if form.validate_on_submit():
         try:
             account = authenticate(form.email.data, form.password.data, _address_key())
-        except SignInRefused as refused:
-            error = refused.detail
         except EmailNotVerified as unverified:
             error = unverified.detail
             db.session.commit()
-            queue_mail("verification", unverified.account)
-            await_confirmation(flow, unverified.account.email, unverified.account)
-            awaiting = awaiting_context()
+            queue_mail("verification", unverified.account)  # to its inbox: tells no one else
+        except SignInRefused as refused:
+            error = refused.detail
         else:
             db.session.commit()
             return finish(account, flow)
@@ -88,7 +86,6 @@ def login_site() -> BaseResponse | tuple[str, int]:
         providers=providers,
         next=flow.next,
         origin=flow.origin,
-        **awaiting,
     )
     return page, (401 if error else 200)
 
@@ -102,13 +99,19 @@ def register() -> tuple[str, int]:
     if form.validate_on_submit():
         existing = find_account_by_email(form.email.data)
         account = None
-        if existing is not None:
-            hash_password(form.password.data)  # the same work as a new account: no timing tell
-            queue_mail("registration_attempt", existing)
+        if existing is None:
+            try:
+                account = create_account(form.email.data, form.name.data, form.password.data)
+            except Conflict:  # a concurrent registration of the address won: answer alike
+                db.session.rollback()
+                existing = find_account_by_email(form.email.data)
+            else:
+                db.session.commit()
+                queue_mail("verification", account)
         else:
-            account = create_account(form.email.data, form.name.data, form.password.data)
-            db.session.commit()
-            queue_mail("verification", account)
+            hash_password(form.password.data)  # the same work as a new account: no timing tell
+        if existing is not None:
+            queue_mail("registration_attempt", existing)
         await_confirmation(flow, form.email.data, account)
         page = render_template(
             "auth/awaiting.html",

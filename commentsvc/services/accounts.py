@@ -93,8 +93,11 @@ def create_account(
         password_hash=hash_password(password) if password else None,
         is_email_verified=is_email_verified,
     )
-    db.session.add(account)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(account)
+    except sa.exc.IntegrityError:  # a concurrent registration of the address won
+        raise Conflict(f"An account for {email} exists already.") from None
     for site_name in operator_of:
         grant_operator(account, site_name)
     return account
@@ -116,7 +119,9 @@ _dummy_hash: str | None = None
 
 
 class SignInRefused(ServiceError):
-    """One message for an unknown email, a wrong password and a locked account: no enumeration."""
+    """One message for an unknown email, a wrong password, a locked account and an address not
+    confirmed yet: no enumeration (a stranger who registers a taken address and then signs in
+    with the password they chose must not tell it from a free one)."""
 
     status = 401
     code = "sign-in-refused"
@@ -124,23 +129,18 @@ class SignInRefused(ServiceError):
 
     def __init__(self) -> None:
         super().__init__(
-            "That email and password do not match an account, or the account is locked for a "
-            "while after repeated failures. Check them, wait a few minutes, or reset your password."
+            "That email and password do not match a confirmed account, or the account is locked "
+            "for a while after repeated failures. Check them, wait a few minutes, or reset your "
+            "password. Just registered? Follow the link we mailed to confirm the address first."
         )
 
 
-class EmailNotVerified(ServiceError):
-    """Only said to someone who gave the right password: it reveals nothing to a stranger."""
-
-    status = 403
-    code = "email-not-verified"
-    title = "Email not confirmed"
+class EmailNotVerified(SignInRefused):
+    """The right password for an address not confirmed yet: said as any refusal is; the view
+    mails the address a new link."""
 
     def __init__(self, account: Account) -> None:
-        super().__init__(
-            f"Confirm your email first: we sent a new link to {account.email}; follow it, "
-            "then sign in."
-        )
+        super().__init__()
         self.account = account
 
 

@@ -80,8 +80,41 @@ def test_unconfirmed_account_cannot_sign_in_and_gets_a_new_link(client, mailbox)
     )
 
     assert answer.status_code == 401
-    assert "Confirm your email" in answer.get_data(as_text=True)
+    assert "Follow the link we mailed to confirm the address" in answer.get_data(as_text=True)
     mailbox.wait_for(2)
+
+
+def test_registering_then_signing_in_tells_no_one_whether_the_address_was_taken(
+    client, ann
+) -> None:
+    """A stranger registers an address with a password of their choosing, then signs in with
+    it: a free address (an unconfirmed account now) and a taken one answer alike."""
+    answers = []
+    for email in ("ann@example.org", "free@example.org"):
+        register(client, email=email, password="the strangers pass")
+        data = {"email": email, "password": "the strangers pass"}
+        answers.append(form_post(client, "/auth/login/site", data))
+    taken, free = answers
+    assert free.status_code == taken.status_code == 401
+
+    def alert(answer) -> str:
+        return re.search(r'role="alert">([^<]*)<', answer.get_data(as_text=True))[1]
+
+    assert alert(free) == alert(taken)
+
+
+def test_a_registration_that_loses_the_race_for_its_address_answers_as_a_taken_one(
+    client, ann, mailbox, monkeypatch
+) -> None:
+    """Two registrations of one address at once: the second one's insert hits the unique
+    index, and it answers as a registration of a taken address does (no 500, no tell)."""
+    monkeypatch.setattr(
+        "commentsvc.auth.site_views.find_account_by_email", lambda email: None, raising=True
+    )
+    answer = register(client, email="ann@example.org")
+    assert answer.status_code == 200
+    assert "Check your email" in answer.get_data(as_text=True)
+    assert db.session.query(Account).count() == 1
 
 
 def test_registering_a_taken_address_looks_the_same_and_mails_the_owner(
@@ -107,7 +140,7 @@ def test_wrong_password_unknown_email_and_locked_account_get_the_same_answer(cli
     )
 
     assert wrong.status_code == unknown.status_code == 401
-    text = "do not match an account"
+    text = "do not match a confirmed account"
     assert text in wrong.get_data(as_text=True) and text in unknown.get_data(as_text=True)
 
 
@@ -420,3 +453,17 @@ def test_one_inbox_spelt_in_decomposed_unicode_is_the_same_address(client) -> No
     assert register(client, email="ann@exa\u0308mple.org").status_code == 200
     assert register(client, email="ANN@ex\u00e4mple.org").status_code == 200
     assert db.session.scalars(sa.select(Account.email)).all() == ["ann@ex\u00e4mple.org"]
+
+
+def test_a_database_error_carries_no_values_into_the_log(app) -> None:
+    """The traceback of a failed statement is logged: it must not show a password's hash."""
+    create_account("ann@example.org", "Ann", PASSWORD)
+    db.session.commit()
+    secret_hash = "$argon2id$v=19$secret-hash-value"
+    duplicate = Account(email="ann@example.org", display_name="Ann", password_hash=secret_hash)
+    db.session.add(duplicate)
+    with pytest.raises(sa.exc.IntegrityError) as raised:
+        db.session.flush()
+    db.session.rollback()
+    assert secret_hash not in str(raised.value)
+    assert "hidden due to hide_parameters" in str(raised.value)
