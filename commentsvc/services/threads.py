@@ -101,15 +101,30 @@ def needs_title(thread: Thread) -> bool:
 def touch_thread(thread: Thread) -> None:
     """Recount what readers see and bump the revision that the cache and ETags key on.
 
-    One UPDATE, so concurrent writers cannot lose a bump or leave a stale count behind.
+    On PostgreSQL the thread's row is locked first, by a statement of its own: an UPDATE that
+    waited for another writer's lock would count with the snapshot it started with, missing
+    that writer's comment, and the last to commit would store a stale count. Once the lock is
+    held, the recount is a new statement and sees every committed row (SQLite has one writer
+    at a time, so it needs no lock).
     """
     db.session.flush()
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(_lock(), {"thread_id": thread.id})
     revision = db.session.execute(_recount(), {"thread_id": thread.id}).scalar()
     db.session.expire(thread, ["revision", "visible_count"])
     forget_after_commit(db.session(), thread.site.name, thread.identity)
     if revision is not None:  # live streams get the change once committed (docs/live.md)
         key = stream_key(thread.site.name, thread.identity)
         note_touch(db.session(), thread.id, key, revision)
+
+
+@cache
+def _lock() -> sa.Select:
+    table = Thread.__table__
+    thread_id = sa.bindparam("thread_id", type_=sa.Integer)
+    # FOR NO KEY UPDATE, the lock the UPDATE takes anyway: it leaves alone the key-share locks
+    # that inserting a comment of the thread takes, so two posters cannot deadlock.
+    return sa.select(table.c.id).where(table.c.id == thread_id).with_for_update(key_share=True)
 
 
 @cache
