@@ -234,7 +234,16 @@ def editable_until(comment: Comment) -> datetime:
 
 
 def _own_comment(comment_id: int, account: Account | None, edit_token: str | None) -> Comment:
-    comment = db.session.get(Comment, comment_id) if comment_id <= MAX_ID else None
+    """The author's comment, locked until the caller commits: an edit racing the author's own
+    delete must find it deleted, never write its text back (on PostgreSQL; SQLite has one
+    writer at a time). ``FOR NO KEY UPDATE``: replies to it may still be posted meanwhile."""
+    comment = (
+        db.session.get(
+            Comment, comment_id, with_for_update={"key_share": True}, populate_existing=True
+        )
+        if comment_id <= MAX_ID
+        else None
+    )
     if comment is None or comment.status in {CommentStatus.DELETED, CommentStatus.SPAM}:
         raise NotFound(f"There is no comment {comment_id}.")
     is_author = (account is not None and comment.account_id == account.id) or (

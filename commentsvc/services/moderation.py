@@ -203,6 +203,16 @@ def changed_since(item: Item, shown_at: datetime) -> bool:
     return any(time is not None and time > shown_at for time in times)
 
 
+def _locked_afresh(items: Iterable[Item]) -> list[Item]:
+    """``items`` read again under a row lock, in one order (two operators' bulk actions cannot
+    deadlock): an author's delete or edit committed since the page loaded them is what the
+    decision sees, and none can commit in between (PostgreSQL; SQLite has one writer)."""
+    ordered = sorted(items, key=lambda item: (target_kind(item), item.id))
+    for item in ordered:
+        db.session.refresh(item, with_for_update={"key_share": True})
+    return ordered
+
+
 def decide(actor: Account, items: Iterable[Item], decision: Decision) -> list[Item]:
     """Approve, spam, delete or restore ``items``; touches each changed thread once.
 
@@ -212,7 +222,7 @@ def decide(actor: Account, items: Iterable[Item], decision: Decision) -> list[It
     decision = Decision(decision)
     changed: list[Item] = []
     threads: dict[int, Thread] = {}
-    for item in items:
+    for item in _locked_afresh(items):
         if _decide_one(actor, item, decision):
             changed.append(item)
             threads[item.thread_id] = item.thread

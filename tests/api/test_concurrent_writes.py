@@ -1,0 +1,151 @@
+"""Writers that meet on one row at the same time (PostgreSQL's READ COMMITTED: a statement
+that waited for a lock still sees its own snapshot): counts stay exact, and nothing a delete
+took away comes back."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import sqlalchemy as sa
+
+from commentsvc.errors import NotFound
+from commentsvc.extensions import db
+from commentsvc.models import (
+    Account,
+    Comment,
+    CommentRevision,
+    CommentStatus,
+    ModerationMode,
+    Thread,
+)
+from commentsvc.services.accounts import create_account
+from commentsvc.services.comments import delete_comment, edit_comment
+from commentsvc.services.drafts import Sender
+from commentsvc.services.moderation import Decision, decide
+from commentsvc.services.sites import create_site
+from commentsvc.services.threads import get_or_create_thread, touch_thread
+
+PAGE = "https://blog.example.org/posts/busy"
+
+
+def add_visible(thread_id: int, body: str) -> Thread:
+    thread = db.session.get(Thread, thread_id)
+    db.session.add(
+        Comment(
+            thread_id=thread_id,
+            author_name="Ann",
+            body_markdown=body,
+            body_html=f"<p>{body}</p>",
+            status=CommentStatus.VISIBLE,
+            ip_hash="0" * 64,
+        )
+    )
+    return thread
+
+
+def waiting_for_a_lock(app) -> bool:
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            return True  # SQLite: the second writer waits for the first's transaction instead
+        query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        return db.session.scalar(sa.text(query)) > 0
+
+
+def test_a_recount_that_waited_for_another_writer_counts_its_comment(app) -> None:
+    site = create_site("blog", ["https://blog.example.org"])
+    thread_id = get_or_create_thread(site, PAGE).id
+    db.session.commit()
+    first = add_visible(thread_id, "first")
+    touch_thread(first)  # holds the thread's row until it commits
+
+    second_done = threading.Event()
+
+    def second_writer() -> None:
+        with app.app_context():
+            touch_thread(add_visible(thread_id, "second"))
+            db.session.commit()
+            second_done.set()
+
+    writer = threading.Thread(target=second_writer)
+    writer.start()
+    deadline = time.monotonic() + 10
+    while not waiting_for_a_lock(app) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    db.session.commit()
+    writer.join(10)
+    assert second_done.is_set()
+    db.session.expire_all()
+    visible = db.session.scalar(sa.select(sa.func.count()).select_from(Comment))
+    assert visible == 2
+    assert db.session.get(Thread, thread_id).visible_count == 2
+
+
+def while_this_transaction_holds_its_locks(app, other_writer) -> list[BaseException]:
+    """Run ``other_writer`` in a thread of its own until it waits for a lock this test's
+    transaction holds; commit; return what it raised, once it is done."""
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                other_writer()
+                db.session.commit()
+            except Exception as error:
+                db.session.rollback()
+                raised.append(error)
+
+    writer = threading.Thread(target=run)
+    writer.start()
+    deadline = time.monotonic() + 10
+    while not waiting_for_a_lock(app) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    db.session.commit()
+    writer.join(10)
+    assert not writer.is_alive()
+    return raised
+
+
+def posted_by_a_guest(client, site) -> tuple[int, str]:
+    payload = {"url": PAGE, "body": "secret original", "name": "Ann"}
+    answer = client.post(f"/api/sites/{site.name}/comments", json=payload).get_json()
+    return answer["id"], answer["edit_token"]
+
+
+def test_an_edit_racing_its_authors_delete_brings_no_text_back(app, client) -> None:
+    site = create_site("blog", ["https://blog.example.org"])
+    db.session.commit()
+    comment_id, token = posted_by_a_guest(client, site)
+    delete_comment(comment_id, None, token)  # not committed: holds the comment's row
+    sender = Sender(ip_hash="0" * 64, client_address="127.0.0.1", user_agent="", referrer="")
+    raised = while_this_transaction_holds_its_locks(
+        app, lambda: edit_comment(comment_id, "edited back", None, token, sender)
+    )
+    assert [type(error) for error in raised] == [NotFound]
+    db.session.expire_all()
+    comment = db.session.get(Comment, comment_id)
+    assert (comment.status, comment.body_markdown, comment.edited_at) == (
+        CommentStatus.DELETED,
+        "",
+        None,
+    )
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CommentRevision)) == 0
+
+
+def test_an_approval_racing_its_authors_delete_shows_no_blank_comment(app, client) -> None:
+    site = create_site("blog", ["https://blog.example.org"], ModerationMode.ALL)
+    operator = create_account("op@example.org", "Op", None, operator_of=["blog"])
+    db.session.commit()
+    comment_id, token = posted_by_a_guest(client, site)
+    held = db.session.get(Comment, comment_id)
+    assert held.status == CommentStatus.PENDING
+    delete_comment(comment_id, None, token)  # not committed: holds the comment's row
+
+    def approve() -> None:
+        actor = db.session.get(Account, operator.id)
+        decide(actor, [db.session.get(Comment, comment_id)], Decision.APPROVE)
+
+    raised = while_this_transaction_holds_its_locks(app, approve)
+    assert raised == []
+    db.session.expire_all()
+    assert db.session.get(Comment, comment_id).status == CommentStatus.DELETED
