@@ -339,14 +339,20 @@ def _unshown() -> sa.Select:
 def withdraw_account_votes(account: Account) -> None:
     """Before an account is erased (its votes go with it): take its votes off the scores and
     mark their threads, so readers are shown the counts without them. Flushes."""
+    # The votes go first, as a vote taken back does (vote, then comment: no deadlock with
+    # one), and only the rows this delete removed come off the scores: a vote the account
+    # took back meanwhile is not taken off twice.
+    withdrawn = db.session.scalars(
+        sa.delete(Vote).where(Vote.account_id == account.id).returning(Vote.comment_id)
+    ).all()
+    if not withdrawn:
+        return
     table = Comment.__table__
-    voted = sa.select(Vote.comment_id).where(Vote.account_id == account.id)
     thread_ids = db.session.scalars(
         sa.update(table)
-        .where(table.c.id.in_(voted))
+        .where(table.c.id.in_(sorted(set(withdrawn))))
         .values(score=table.c.score - 1)
         .returning(table.c.thread_id)
     ).all()
-    db.session.execute(sa.delete(Vote).where(Vote.account_id == account.id))
     for thread_id in sorted(set(thread_ids)):
         _mark_scores_changed(thread_id)

@@ -25,6 +25,7 @@ from commentsvc.services.drafts import Sender
 from commentsvc.services.moderation import Decision, decide
 from commentsvc.services.sites import create_site
 from commentsvc.services.threads import get_or_create_thread, touch_thread
+from commentsvc.services.votes import Voter, cast_vote, withdraw_account_votes
 
 PAGE = "https://blog.example.org/posts/busy"
 
@@ -149,3 +150,23 @@ def test_an_approval_racing_its_authors_delete_shows_no_blank_comment(app, clien
     assert raised == []
     db.session.expire_all()
     assert db.session.get(Comment, comment_id).status == CommentStatus.DELETED
+
+
+def test_deleting_an_account_while_it_takes_a_vote_back_counts_the_vote_off_once(
+    app, client
+) -> None:
+    site = create_site("blog", ["https://blog.example.org"])
+    site.is_voting_enabled = True
+    db.session.commit()
+    comment_id, _token = posted_by_a_guest(client, site)
+    reader = create_account("reader@example.org", "Reader", None)
+    voter = Voter(reader, None, "1" * 64, "2" * 64)
+    assert cast_vote(comment_id, voter, 1).score == 1
+    db.session.commit()
+    assert cast_vote(comment_id, voter, 0).score == 0  # not committed: holds the vote's row
+    raised = while_this_transaction_holds_its_locks(
+        app, lambda: withdraw_account_votes(db.session.get(Account, reader.id))
+    )
+    assert raised == []
+    db.session.expire_all()
+    assert db.session.get(Comment, comment_id).score == 0
