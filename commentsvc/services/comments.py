@@ -18,6 +18,7 @@ from commentsvc.live.changes import note_inserted
 from commentsvc.markup import render_markdown
 from commentsvc.models import (
     Account,
+    AuditEntry,
     Ban,
     Comment,
     CommentRevision,
@@ -360,6 +361,7 @@ def erase_comment(comment: Comment) -> None:
     """Leave only what keeps replies in their place (id, thread, parent, depth, time and a
     deleted status): text, held edit, history and every detail of the author go."""
     db.session.execute(sa.delete(CommentRevision).where(CommentRevision.comment_id == comment.id))
+    _forget_audited_text(comment)
     forget_author(comment)
     comment.status = CommentStatus.DELETED
     comment.body_markdown = ""
@@ -367,6 +369,27 @@ def erase_comment(comment: Comment) -> None:
     comment.drop_held_edit()
     comment.held_reason = None
     comment.edited_at = None
+
+
+# What the audit log keeps of a comment's own text (an operator's edit, a held edit decided).
+_AUDITED_TEXT = ("body", "held_edit")
+
+
+def _forget_audited_text(comment: Comment) -> None:
+    """The audit entries about the comment keep who did what and when, not its text."""
+    entries = db.session.scalars(
+        sa.select(AuditEntry).where(
+            AuditEntry.site_id == comment.thread.site_id,
+            AuditEntry.target_kind == "comment",
+            AuditEntry.target_id == comment.id,
+        )
+    )
+    for entry in entries:
+        for side in ("before", "after"):
+            values = getattr(entry, side)
+            if values and any(key in values for key in _AUDITED_TEXT):
+                kept = {key: value for key, value in values.items() if key not in _AUDITED_TEXT}
+                setattr(entry, side, kept)
 
 
 def delete_comment(comment_id: int, account: Account | None, edit_token: str | None) -> None:

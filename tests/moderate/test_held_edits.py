@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from commentsvc.extensions import db
@@ -130,6 +131,29 @@ def test_operators_see_only_deleted_for_a_comment_its_author_deleted(
     for html in (page, queue):
         assert "deleted" in html
         assert "Regrettable" not in html and "gus@example.net" not in html and "Gus" not in html
+
+
+@pytest.mark.parametrize("decision", ["approve", "reject"])
+def test_the_audit_log_keeps_no_text_of_a_comment_its_author_deleted(
+    operator_client, app, site, decision
+) -> None:
+    posted = _held_edit(app, site)
+    post_form(operator_client, "/moderate/act", {"do": f"{decision}:c:{posted['id']}"})
+    audit = operator_client.get("/moderate/audit").get_data(as_text=True)
+    assert "spam9.example" in audit  # the decision is shown with the text it was about
+
+    guest = app.test_client()
+    deleted = guest.delete(
+        f"/api/comments/{posted['id']}", headers={"X-Edit-Token": posted["edit_token"]}
+    )
+    assert deleted.status_code == 204
+
+    audit = operator_client.get("/moderate/audit").get_data(as_text=True)
+    assert "spam9.example" not in audit and "A harmless remark" not in audit
+    entries = db.session.scalars(sa.select(AuditEntry)).all()
+    assert [entry.action for entry in entries] == [f"{decision}-edit"]
+    for entry in entries:
+        assert not {"body", "held_edit"} & {*(entry.before or {}), *(entry.after or {})}
 
 
 def _shown_at(page_html: str) -> str:
