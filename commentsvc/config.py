@@ -10,8 +10,10 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
+from limits import parse_many
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # None: SQLite file in the instance folder
@@ -135,13 +137,41 @@ def _coerce(app: Flask) -> None:
     if log_format not in {"text", "json"}:
         raise ConfigError(f"COMMENTSVC_LOG_FORMAT must be text or json, not {log_format!r}.")
     app.config["LOG_FORMAT"] = log_format
-    if isinstance(app.config["RATELIMIT_ENABLED"], str):
-        app.config["RATELIMIT_ENABLED"] = app.config["RATELIMIT_ENABLED"].lower() in {
-            "1",
-            "true",
-            "yes",
-            "on",
-        }
+    app.config["RATELIMIT_ENABLED"] = _switch("RATELIMIT_ENABLED", app.config["RATELIMIT_ENABLED"])
+    for key in _LIMIT_KEYS:
+        _check_limits(key, app.config[key])
+
+
+_ON, _OFF = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+# Rate limits in the ``limits`` notation ("5 per minute;30 per hour"): a typo would switch one
+# off (Flask-Limiter only logs what it cannot parse), so each is read at start.
+_LIMIT_KEYS = tuple(
+    key
+    for key, value in DEFAULTS.items()
+    if isinstance(value, str) and (key.startswith("RATELIMIT_") or key == "OUTBOUND_RATE_PER_HOST")
+)
+
+
+def _switch(key: str, value: object) -> bool:
+    """A yes/no setting; a word that is neither (``flase``) is refused, not read as no."""
+    if not isinstance(value, str):
+        return bool(value)
+    word = value.strip().lower()
+    if word not in _ON | _OFF:
+        raise ConfigError(f"COMMENTSVC_{key} must be true or false, not {value!r}.")
+    return word in _ON
+
+
+def _check_limits(key: str, value: object) -> None:
+    if key == "OUTBOUND_RATE_PER_HOST" and not value:
+        return  # none
+    try:
+        parse_many(str(value))
+    except ValueError:
+        raise ConfigError(
+            f"COMMENTSVC_{key} is not a rate limit: {value!r}. Write it like "
+            "'5 per minute;30 per hour'."
+        ) from None
 
 
 def _networks(key: str, networks: object) -> list:
@@ -194,8 +224,30 @@ def _derive(app: Flask) -> None:
             "service, e.g. https://comments.example.org."
         )
     if public_url:
+        _check_public_url(public_url)
         app.config["PUBLIC_URL"] = public_url.rstrip("/")
         app.config["SESSION_COOKIE_SECURE"] = public_url.startswith("https://")
+
+
+def _check_public_url(public_url: str) -> None:
+    """Links, avatars and cookies are built from it: a host without a scheme would be stored
+    into every comment as a relative path."""
+    try:
+        parts = urlsplit(public_url)
+        host = parts.hostname
+    except ValueError:
+        parts, host = None, None
+    if (
+        parts is None
+        or parts.scheme not in {"http", "https"}
+        or not host
+        or parts.query
+        or parts.fragment
+    ):
+        raise ConfigError(
+            f"COMMENTSVC_PUBLIC_URL must be the address browsers use for the service, with "
+            f"its scheme, like https://comments.example.org (not {public_url!r})."
+        )
 
 
 def _instance_secret(instance: Path) -> str:

@@ -83,6 +83,10 @@ def pre_request(worker, req) -> None:
                        if name not in FORWARDING_HEADERS]  # fmt: skip
 
 
+# No control socket (gunicornc): every gunicorn on a host would share its one default path,
+# the web and events processes among them, each taking it from the other.
+control_socket_disable = True
+
 # The access log: method, path, status, size, duration. No query string (OAuth callbacks carry
 # codes in it), no referrer, no client address (the service keeps only keyed hashes of those),
 # and long token-like path segments (/auth/verify/<token>, /unsubscribe/<token>) masked.

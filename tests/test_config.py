@@ -83,3 +83,35 @@ def test_mail_with_public_url_starts_on_the_embedded_default(monkeypatch, tmp_pa
 
 def test_embedded_default_without_mail_needs_no_public_url(tmp_path: Path) -> None:
     assert create_app({"INSTANCE_PATH": str(tmp_path)}).config["PUBLIC_URL"] is None
+
+
+@pytest.mark.parametrize(
+    "public_url",
+    ["comments.example.org", "ftp://comments.example.org", "https://", "https://x/?a=1"],
+)
+def test_a_public_url_that_is_no_address_is_refused(tmp_path: Path, public_url: str) -> None:
+    """It would go into every stored avatar and mailed link as a relative path."""
+    with pytest.raises(ConfigError, match="with its scheme, like https://"):
+        create_app({"INSTANCE_PATH": str(tmp_path), "PUBLIC_URL": public_url})
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("RATELIMIT_POST", "bogus"),
+        ("RATELIMIT_VOTE", "5 per fortnight"),
+        ("OUTBOUND_RATE_PER_HOST", "x"),
+    ],
+)
+def test_a_rate_limit_that_does_not_parse_is_refused_not_switched_off(
+    monkeypatch, tmp_path: Path, key: str, value: str
+) -> None:
+    monkeypatch.setenv(f"COMMENTSVC_{key}", value)
+    with pytest.raises(ConfigError, match=f"COMMENTSVC_{key} is not a rate limit"):
+        create_app({"INSTANCE_PATH": str(tmp_path)})
+
+
+def test_a_switch_spelt_wrong_is_refused(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("COMMENTSVC_RATELIMIT_ENABLED", "flase")
+    with pytest.raises(ConfigError, match="RATELIMIT_ENABLED must be true or false"):
+        create_app({"INSTANCE_PATH": str(tmp_path)})

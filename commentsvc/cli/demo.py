@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING
 import click
 from flask import Flask, Response, abort, render_template, request, send_from_directory
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from commentsvc import assets
+from commentsvc.cli.dev_server import request_handler
 from commentsvc.errors import NotFound
 from commentsvc.extensions import db
 from commentsvc.models import Site
@@ -162,9 +163,11 @@ def stand_in_providers(service_url: str) -> tuple[dict[str, Provider], dict[str,
     return mounts, settings
 
 
-def _server(port: int, app: WSGIApplication, what: str) -> BaseWSGIServer:
+def _server(
+    port: int, app: WSGIApplication, what: str, handler: type[WSGIRequestHandler]
+) -> BaseWSGIServer:
     try:
-        return make_server(HOST, port, app, threaded=True)
+        return make_server(HOST, port, app, threaded=True, request_handler=handler)
     except OSError as error:
         raise click.ClickException(
             f"cannot serve the {what} on {HOST}:{port} ({error.strerror}); "
@@ -210,7 +213,11 @@ def demo(port: int, blog_port: int | None) -> None:
         db.session.commit()
     blog = blog_app(service_url, is_strict_csp=True)
     service = DispatcherMiddleware(app, {path: p.app for path, p in providers.items()})
-    servers = [_server(port, service, "service"), _server(blog_port, blog, "blog")]
+    handler = request_handler(app)
+    servers = [
+        _server(port, service, "service", handler),
+        _server(blog_port, blog, "blog", handler),
+    ]
     threads = [threading.Thread(target=server.serve_forever, daemon=True) for server in servers]
     for thread in threads:
         thread.start()

@@ -7,6 +7,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
+from commentsvc.cli.dev_server import request_handler
 from commentsvc.config import DEFAULTS
 from commentsvc.jobs import start_in_process_sweeper
 from commentsvc.logs import configure_logging
@@ -43,4 +44,5 @@ def serve(host: str, port: int) -> None:
     allow_streams_of_a_threaded_server(current_app._get_current_object())
     start_in_process_sweeper(current_app._get_current_object())  # no-op when workers sweep
     # Flask ignores app.run() inside its own CLI, so start werkzeug's server directly.
-    run_simple(host, port, current_app._get_current_object(), threaded=True)
+    app = current_app._get_current_object()
+    run_simple(host, port, app, threaded=True, request_handler=request_handler(app))

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
+import threading
 
 import pytest
+import requests
 from itsdangerous import URLSafeTimedSerializer
+from werkzeug.serving import make_server
 
+from commentsvc import create_app
+from commentsvc.cli.dev_server import request_handler
 from commentsvc.logs import redact
 
 
@@ -60,3 +66,28 @@ def test_slugs_dates_and_plain_paths_stay_readable(line: str) -> None:
 def test_email_addresses_and_url_credentials_are_masked() -> None:
     line = redact("mail to reader@example.org via smtp://user:secret@mail.example.org/")
     assert "reader@example.org" not in line and "secret" not in line
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_the_development_servers_access_line_has_no_query_string_nor_address(
+    tmp_path, caplog, log_format
+) -> None:
+    """``commentsvc serve`` and ``demo`` run werkzeug's server, whose own lines carry both."""
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "LOG_FORMAT": log_format})
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=request_handler(app))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    secret = "Qx7vKp2LmN9rTs4WyZ8bHj3F"
+    try:
+        with caplog.at_level(logging.INFO, logger="werkzeug"):
+            url = f"http://127.0.0.1:{server.port}/auth/callback/x/{secret}?code={secret}&state=s"
+            requests.get(url, timeout=5)
+    finally:
+        server.shutdown()
+    lines = [record.getMessage() for record in caplog.records if record.name == "werkzeug"]
+    if log_format == "json":
+        assert lines == []  # the app's own commentsvc.access line stands in
+        return
+    [line] = lines
+    assert line.startswith('"GET /auth/callback/x/[token]" 404 ')
+    assert secret not in line and "127.0.0.1" not in line and "state" not in line
