@@ -11,7 +11,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from commentsvc.clientip import client_ip
+from commentsvc.clientip import client_network
 
 # Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -33,7 +33,8 @@ csrf = CSRFProtect()
 # No X-RateLimit-* headers: no client reads them (CORS does not expose them), and on every
 # limited request they cost two more Redis reads than the counters themselves. A refusal
 # still says when to come back: see :func:`retry_after_seconds`.
-limiter = Limiter(key_func=client_ip, default_limits=[], headers_enabled=False)
+# Keyed by client: an IPv6 client holds a /64 and could pick a fresh address per request.
+limiter = Limiter(key_func=client_network, default_limits=[], headers_enabled=False)
 
 
 def retry_after_seconds() -> int | None:

@@ -17,7 +17,7 @@ from commentsvc.api.input import field, json_object
 from commentsvc.api.votes import posting_voter_hash
 from commentsvc.auth.tokens import current_account
 from commentsvc.chars import REORDERING
-from commentsvc.clientip import client_ip, ip_hash
+from commentsvc.clientip import client_ip, client_network, ip_hash
 from commentsvc.errors import InvalidInput
 from commentsvc.extensions import db, limiter
 from commentsvc.job_names import Job, fetch_photo_job_id, thread_title_job_id
@@ -59,7 +59,7 @@ def _ip_limit() -> str:
 def _poster_key() -> str:
     """Signed-in commenters are limited per account, wherever they post from."""
     account = current_account()
-    return f"account:{account.id}" if account else f"ip:{client_ip()}"
+    return f"account:{account.id}" if account else f"ip:{client_network()}"
 
 
 def _body(data: dict[str, Any]) -> tuple[str, str]:
@@ -151,7 +151,7 @@ def _post(site_name: str, draft: CommentDraft, account: Account | None) -> Poste
 
 @bp.post("/sites/<site_name>/comments")
 @limiter.limit(_post_limit, key_func=_poster_key)
-@limiter.limit(_ip_limit, key_func=client_ip)
+@limiter.limit(_ip_limit, key_func=client_network)
 def create_comment(site_name: str) -> tuple[dict[str, Any], int]:
     data = json_object(request)
     source, html = _body(data)
@@ -204,7 +204,7 @@ def _preview_limit() -> str:
 
 
 @bp.post("/sites/<site_name>/preview")
-@limiter.limit(_preview_limit, key_func=client_ip)
+@limiter.limit(_preview_limit, key_func=client_network)
 def preview_comment(site_name: str) -> dict[str, str]:
     """The HTML a body would be stored as: the preview shows exactly what posting will."""
     data = json_object(request)

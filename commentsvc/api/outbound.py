@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, request
 
-from commentsvc.clientip import client_ip
+from commentsvc.clientip import client_network
 from commentsvc.errors import Forbidden, Unauthorized
 from commentsvc.extensions import db, limiter
 from commentsvc.job_names import Job, check_feed_job_id
@@ -32,7 +32,7 @@ def _ping_limit() -> str:
 
 def _ping_key() -> str:
     """Per site and caller: someone else's failed attempts never use up a site's own pings."""
-    return f"outbound-ping:{(request.view_args or {}).get('site_name')}:{client_ip()}"
+    return f"outbound-ping:{(request.view_args or {}).get('site_name')}:{client_network()}"
 
 
 def _site_token() -> str:

@@ -75,3 +75,25 @@ def test_edits_are_limited_like_posts(limited_app) -> None:
         for i in range(4)
     ]
     assert statuses == [200, 200, 200, 429]
+
+
+def test_an_ipv6_client_picking_a_fresh_address_per_post_is_still_one_client(
+    limited_app,
+) -> None:
+    """A /64 is one client: an IPv6 host may use any address in it."""
+    client = limited_app.test_client()
+    statuses = [
+        client.post(
+            "/api/sites/blog/comments",
+            json={"url": PAGE, "body": f"n{i}", "name": "A"},
+            environ_base={"REMOTE_ADDR": f"2001:db8:1:2::{i + 1:x}"},
+        ).status_code
+        for i in range(4)
+    ]
+    assert statuses == [201, 201, 201, 429]
+    other = client.post(
+        "/api/sites/blog/comments",
+        json={"url": PAGE, "body": "elsewhere", "name": "B"},
+        environ_base={"REMOTE_ADDR": "2001:db8:1:3::1"},
+    )
+    assert other.status_code == 201
