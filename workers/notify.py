@@ -14,7 +14,11 @@ from commentsvc.links import notify_confirm_link, unsubscribe_link
 from commentsvc.models import Comment, CommentStatus
 from commentsvc.models.base import utcnow
 from commentsvc.permalinks import permalink
-from commentsvc.services.notify_addresses import is_confirmed, may_notify
+from commentsvc.services.notify_addresses import (
+    inbox_may_get_another_reply,
+    is_confirmed,
+    may_notify,
+)
 from commentsvc.services.threads import clean_title
 from workers.mail import send_mail
 from workers.runtime import job
@@ -52,6 +56,10 @@ def notify_reply(comment_id: int) -> None:
     recipient = may_notify(parent)
     if recipient is None or _same_author(reply, parent, recipient) or not _claim(reply):
         return
+    if not inbox_may_get_another_reply(recipient):
+        db.session.commit()  # claimed: this reply goes unannounced, not retried
+        log.info("reply %s: its recipient's inbox had its share of notifications", reply.id)
+        return
     base_url = current_app.config["PUBLIC_URL"] or "http://localhost:8000"
     unsubscribe = unsubscribe_link(base_url, parent.id)
     page = permalink(reply)
@@ -60,7 +68,7 @@ def notify_reply(comment_id: int) -> None:
         recipient,
         f"New reply to your comment on {clean_title(reply.thread.title) or reply.thread.url}",
         f"{replier} replied to your comment:\n\n{reply.body_markdown}\n\nRead it here: {page}\n\n"
-        f"To stop emails about replies to this comment, open:\n{unsubscribe}\n",
+        f"To stop emails about replies to this comment, or all of them, open:\n{unsubscribe}\n",
         headers={
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

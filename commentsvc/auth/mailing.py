@@ -11,6 +11,7 @@ from commentsvc.extensions import limiter
 from commentsvc.job_names import MAIL_JOBS
 from commentsvc.jobs import enqueue
 from commentsvc.models import Account
+from commentsvc.services.notify_addresses import address_hash
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,8 @@ def queue_mail(kind: str, account: Account) -> None:
 def _inbox_may_get_more(account: Account) -> bool:
     if not current_app.config["RATELIMIT_ENABLED"]:
         return True
+    # Keyed by the inbox, not the account: accounts come and go, the inbox stays.
+    inbox = address_hash(account.email or f"account:{account.id}")
     return all(
-        limiter.limiter.hit(item, "account-mail", str(account.id))
-        for item in parse_many(PER_INBOX_LIMIT)
+        limiter.limiter.hit(item, "account-mail", inbox) for item in parse_many(PER_INBOX_LIMIT)
     )

@@ -9,14 +9,19 @@ import hashlib
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
+from limits import parse_many
 
-from commentsvc.extensions import db
+from commentsvc.extensions import db, limiter
 from commentsvc.models import Comment, CommentStatus
 from commentsvc.models.base import utcnow
 from commentsvc.models.comment import ConfirmedAddress
 
 # However often a form names an address, it gets at most one confirmation mail a day.
 ASK_AGAIN_AFTER = timedelta(days=1)
+# Reply notifications one inbox gets, however many comments of its own are replied to: past
+# it, replies go unannounced (a confirmed address must not become a channel for a flood).
+PER_INBOX_REPLY_LIMIT = "10 per hour;50 per day"
 
 
 def address_hash(address: str) -> str:
@@ -80,3 +85,36 @@ def confirm(address: str) -> None:
     if row.confirmed_at is None:
         row.confirmed_at = utcnow()
     db.session.flush()
+
+
+def inbox_may_get_another_reply(address: str) -> bool:
+    """Count one reply notification to ``address``; False once it had its share for now."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return True
+    inbox = address_hash(address)
+    return all(
+        limiter.limiter.hit(item, "reply-mail", inbox) for item in parse_many(PER_INBOX_REPLY_LIMIT)
+    )
+
+
+def stop_all_replies(comment: Comment) -> int:
+    """The recipient of ``comment``'s notifications wants none at all: every comment mailing
+    that address (or that account) stops, and a guest's address must confirm again before
+    any other comment of its mails it. Returns how many comments stopped. Flushes."""
+    address = may_notify(comment) or comment.author_email
+    matches = [Comment.id == comment.id]
+    if comment.account_id is not None:
+        matches.append(Comment.account_id == comment.account_id)
+    if address:
+        matches.append(sa.func.lower(Comment.author_email) == address.lower())
+        row = _row(address)
+        if row is not None:
+            row.confirmed_at = None
+    stopped = db.session.execute(
+        sa.update(Comment)
+        .where(sa.or_(*matches), Comment.is_notify.is_(True))
+        .values(is_notify=False)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.flush()
+    return stopped

@@ -10,7 +10,10 @@ import sqlalchemy as sa
 
 from commentsvc.extensions import db
 from commentsvc.models import Thread
+from commentsvc.services.notify_addresses import is_confirmed
+from commentsvc.services.sites import create_site
 from tests.auth.conftest import SITE_ORIGIN, local_path
+from tests.conftest import make_app
 
 PAGE = f"{SITE_ORIGIN}/post"
 
@@ -117,3 +120,56 @@ def test_a_comment_caught_as_spam_mails_nobody(app, site, mailbox) -> None:
     assert answer.status_code == 202
     time.sleep(0.2)
     assert mailbox.messages == []
+
+
+def confirmed_guest(app, mailbox) -> tuple[object, dict]:
+    ann = app.test_client()
+    first = ask_for_replies(ann)
+    (asking,) = mailbox.wait_for(1)
+    link = re.search(r"http://comments\.test/notify/confirm/\S+", text_of(asking)).group(0)
+    assert ann.post(local_path(link)).status_code == 200
+    return ann, first
+
+
+def test_stop_all_turns_off_every_comment_of_the_address_and_asks_to_confirm_again(
+    app, site, mailbox
+) -> None:
+    ann, first = confirmed_guest(app, mailbox)
+    second = ask_for_replies(ann, "Another question?")
+    bob = app.test_client()
+    post(bob, "A reply.", name="Bob", parent=first["id"])
+    notification = mailbox.wait_for(2)[1]
+    unsubscribe = re.search(r"http://comments\.test/auth/unsubscribe/\S+", text_of(notification))
+    page = ann.get(local_path(unsubscribe.group(0))).get_data(as_text=True)
+    assert "Stop all reply emails to this address" in page
+    answer = ann.post(local_path(unsubscribe.group(0)), data={"scope": "all"})
+    assert answer.status_code == 200 and "any of your comments" in answer.get_data(as_text=True)
+
+    post(bob, "A reply to the other one.", name="Bob", parent=second["id"])
+    time.sleep(0.2)
+    assert len(mailbox.messages) == 2
+    assert not is_confirmed("ann@example.org")  # a comment asking again needs a new "yes"
+
+
+def test_one_inbox_gets_a_bounded_number_of_reply_mails(app_config, mailbox, monkeypatch) -> None:
+    """Someone replying over and over to a confirmed address's comments floods no inbox."""
+    monkeypatch.setattr("commentsvc.services.notify_addresses.PER_INBOX_REPLY_LIMIT", "3 per hour")
+    lots = "1000 per minute"
+    limited = make_app(
+        {
+            **app_config,
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_POST": lots,
+            "RATELIMIT_POST_PER_IP": lots,
+        }
+    )
+    with limited.app_context():
+        create_site("blog", [SITE_ORIGIN])
+        db.session.commit()
+        _ann, first = confirmed_guest(limited, mailbox)
+        bob = limited.test_client()
+        for n in range(6):
+            post(bob, f"Reply {n}.", name="Bob", parent=first["id"])
+    mailbox.wait_for(4)
+    time.sleep(0.3)
+    assert len(mailbox.messages) == 4  # the confirmation request, then three replies
