@@ -19,6 +19,18 @@ NOT_STORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uf
 REORDERING = re.compile("[\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
+# Line and paragraph breaks (LF, CR, U+2028, U+2029 and the like), tabs and other controls:
+# a name is one line wherever it shows (a thread, a mail's first line, the moderation queue).
+LINE_BREAKING = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u0085]")
+
+
+def one_line(name: str) -> str:
+    """A person's name as it reads: one line, without the marks that would show it reversed
+    or break it over lines (each break a space; runs of spaces one)."""
+    text = LINE_BREAKING.sub(" ", REORDERING.sub("", name))
+    return " ".join(text.split())
+
+
 def xml_text(value: str) -> str:
     """``value`` without what XML cannot carry: rows stored before the input checks, or
     imported, may hold it, and one such character would fail a whole document."""

@@ -16,7 +16,7 @@ from commentsvc.api import bp
 from commentsvc.api.input import field, json_object
 from commentsvc.api.votes import posting_voter_hash
 from commentsvc.auth.tokens import current_account
-from commentsvc.chars import REORDERING
+from commentsvc.chars import one_line
 from commentsvc.clientip import client_ip, client_network, ip_hash
 from commentsvc.errors import InvalidInput
 from commentsvc.extensions import db, limiter
@@ -107,10 +107,10 @@ def _sender() -> Sender:
 
 
 def _shown_name(name: str | None) -> str | None:
-    """The name as it reads: without the invisible marks that would display it reversed."""
+    """The name as it reads: one line, without the marks that would display it reversed."""
     if name is None:
         return None
-    return REORDERING.sub("", name).strip() or None
+    return one_line(name) or None
 
 
 def _draft(data: dict[str, Any], source: str, html: str) -> CommentDraft:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from commentsvc.chars import one_line
 from commentsvc.errors import InvalidInput
 from commentsvc.providers import ProviderKind, ProviderSpec
 from commentsvc.services.identities import Profile
@@ -27,7 +28,7 @@ def _https_url(value: Any) -> str | None:
 
 
 def _name(value: Any, fallback: str) -> str:
-    name = value.strip() if isinstance(value, str) else ""
+    name = one_line(value) if isinstance(value, str) else ""  # a provider's word, not ours
     return (name or fallback)[:MAX_NAME]
 
 

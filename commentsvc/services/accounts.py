@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from commentsvc.chars import one_line
 from commentsvc.errors import Conflict, InvalidInput, ServiceError
 from commentsvc.extensions import db
 from commentsvc.models import Account, SiteOperator
@@ -80,7 +81,7 @@ def create_account(
     is_email_verified: bool = False,
 ) -> Account:
     email = normalise_email(email)
-    display_name = (display_name or "").strip()
+    display_name = one_line(display_name or "")
     if not display_name or len(display_name) > MAX_DISPLAY_NAME:
         raise InvalidInput(f"A display name is 1-{MAX_DISPLAY_NAME} characters.", field="name")
     if password is not None:
@@ -265,7 +266,7 @@ def mark_email_verified(account: Account, email: str) -> None:
 
 def update_profile(account: Account, display_name: str, avatar_url: str | None) -> None:
     """The commenter's own name and avatar, overriding what the provider said."""
-    display_name = (display_name or "").strip()
+    display_name = one_line(display_name or "")
     if not display_name or len(display_name) > MAX_DISPLAY_NAME:
         raise InvalidInput(f"A display name is 1-{MAX_DISPLAY_NAME} characters.", field="name")
     avatar_url = (avatar_url or "").strip() or None

@@ -32,6 +32,15 @@ def test_a_name_loses_the_marks_that_would_show_it_reversed(post) -> None:
     assert post("hi", name="\u202e").json["author"]["name"] is None
 
 
+@pytest.mark.parametrize(
+    "name", ["R <r@example.org>\nBcc: x@evil.example", "R\u2028Bcc:\tx", "R\r\n\r\nX"]
+)
+def test_a_name_is_one_line_so_it_forges_no_line_of_a_mail(post, name) -> None:
+    shown = post("hi", name=name).json["author"]["name"]
+    assert shown.startswith("R") and not any(ch in shown for ch in "\r\n\t\u2028")
+    assert "  " not in shown
+
+
 def test_tabs_and_newlines_are_kept(post) -> None:
     assert post("line one\n\tline two\r\n").status_code == 201
 

@@ -467,3 +467,8 @@ def test_a_database_error_carries_no_values_into_the_log(app) -> None:
     db.session.rollback()
     assert secret_hash not in str(raised.value)
     assert "hidden due to hide_parameters" in str(raised.value)
+
+
+def test_a_display_name_is_one_line(client) -> None:
+    assert register(client, name="Ann\nBcc: x@evil.example").status_code == 200
+    assert db.session.scalars(sa.select(Account.display_name)).one() == "Ann Bcc: x@evil.example"
