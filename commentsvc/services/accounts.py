@@ -176,20 +176,28 @@ def _failures(account: Account, address: str) -> LoginFailure | None:
     )
 
 
-def _count_failure(account: Account, address: str, now: datetime) -> None:
-    """One more wrong password from ``address``; the :data:`MAX_FAILED_LOGINS`-th within
-    :data:`LOCK_DURATION` of each other locks that address out for :data:`LOCK_DURATION`."""
+def _failure_record(account: Account, address: str) -> LoginFailure:
+    """The failures of ``address`` on ``account``, recorded if new, and locked until the caller
+    commits: guesses sent at once from one address are checked one after another, each seeing
+    the count the last one left (else a burst would all be checked before any lock took)."""
     record = _failures(account, address)
     if record is None:
         try:
             with db.session.begin_nested():
                 record = LoginFailure(account_id=account.id, address=address, failures=0)
                 db.session.add(record)
-        except sa.exc.IntegrityError:  # a concurrent failure from the same address
+        except sa.exc.IntegrityError:  # a concurrent attempt from the same address
             record = _failures(account, address)
             if record is None:
                 raise
-    elif record.last_failed_at < now - LOCK_DURATION:
+    db.session.refresh(record, with_for_update=True)
+    return record
+
+
+def _count_failure(record: LoginFailure, now: datetime) -> None:
+    """One more wrong password; the :data:`MAX_FAILED_LOGINS`-th within :data:`LOCK_DURATION`
+    of each other locks that address out for :data:`LOCK_DURATION`."""
+    if record.failures and record.last_failed_at < now - LOCK_DURATION:
         record.failures = 0
     record.failures += 1
     record.last_failed_at = now
@@ -198,7 +206,7 @@ def _count_failure(account: Account, address: str, now: datetime) -> None:
         record.failures = 0
     db.session.execute(  # forget what can no longer lock anyone
         sa.delete(LoginFailure).where(
-            LoginFailure.account_id == account.id,
+            LoginFailure.account_id == record.account_id,
             LoginFailure.last_failed_at < now - 2 * LOCK_DURATION,
         )
     )
@@ -214,18 +222,16 @@ def authenticate(email: str, password: str, address: str) -> Account:
     if account is None or not account.password_hash:
         _spend_equal_time(password)
         raise SignInRefused()
+    record = _failure_record(account, address)
     now = utcnow()
-    record = _failures(account, address)
-    is_locked = record is not None and record.locked_until is not None
-    is_locked = is_locked and record.locked_until > now
+    is_locked = record.locked_until is not None and record.locked_until > now
     is_right = _verify(account.password_hash, password)
     if is_locked:
         raise SignInRefused()
     if not is_right:
-        _count_failure(account, address, now)
+        _count_failure(record, now)
         raise SignInRefused()
-    if record is not None:
-        db.session.delete(record)
+    db.session.delete(record)
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
     if not account.is_email_verified:

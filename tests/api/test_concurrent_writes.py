@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 import sqlalchemy as sa
 
 from commentsvc.errors import NotFound
@@ -19,7 +20,12 @@ from commentsvc.models import (
     ModerationMode,
     Thread,
 )
-from commentsvc.services.accounts import create_account
+from commentsvc.services.accounts import (
+    MAX_FAILED_LOGINS,
+    SignInRefused,
+    authenticate,
+    create_account,
+)
 from commentsvc.services.comments import delete_comment, edit_comment
 from commentsvc.services.drafts import Sender
 from commentsvc.services.moderation import Decision, decide
@@ -170,3 +176,22 @@ def test_deleting_an_account_while_it_takes_a_vote_back_counts_the_vote_off_once
     assert raised == []
     db.session.expire_all()
     assert db.session.get(Comment, comment_id).score == 0
+
+
+def test_a_guess_sent_with_the_lock_taking_one_waits_for_it_and_is_refused(app) -> None:
+    """A burst of guesses from one address: each is checked after the last one's count, so the
+    one that locks the address out also stops those sent with it, right password or not."""
+    password = "the right password"
+    account = create_account("ann@example.org", "Ann", password, is_email_verified=True)
+    db.session.commit()
+    for _ in range(MAX_FAILED_LOGINS - 1):
+        with pytest.raises(SignInRefused):
+            authenticate("ann@example.org", "wrong guess", "address-key")
+        db.session.commit()
+    with pytest.raises(SignInRefused):  # the locking one; not committed: holds the record
+        authenticate("ann@example.org", "wrong guess", "address-key")
+    raised = while_this_transaction_holds_its_locks(
+        app, lambda: authenticate("ann@example.org", password, "address-key")
+    )
+    assert [type(error) for error in raised] == [SignInRefused]
+    assert authenticate("ann@example.org", password, "another-address") == account
