@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -16,6 +16,7 @@ from typing import BinaryIO
 from commentsvc.errors import ImportFileError, InvalidInput
 from commentsvc.extensions import db
 from commentsvc.imports.disqus import read_disqus
+from commentsvc.imports.exclusive import one_import_per_site
 from commentsvc.imports.isso import count_rows, read_isso
 from commentsvc.imports.records import Record, Summary
 from commentsvc.imports.wordpress import read_wordpress
@@ -60,7 +61,8 @@ def run_import(
     """
     if kind not in KINDS:
         raise ImportFileError(f"Unknown import kind {kind!r}: one of {', '.join(KINDS)}.")
-    with _opened(kind, path_or_stream) as (stream, total):
+    exclusive = nullcontext() if dry_run else one_import_per_site(site)
+    with exclusive, _opened(kind, path_or_stream) as (stream, total):
         records = _reader(kind, stream, path_or_stream, site)
         seen = 0
 
