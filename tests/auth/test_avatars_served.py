@@ -60,6 +60,11 @@ def test_a_providers_picture_is_shown_as_the_services_copy(client, site, oauth_p
     [shown] = shown_avatars(client)
     assert shown == posted["author"]["avatar"]
     assert provider_host not in client.get(f"/api/sites/blog/thread?url={PAGE}").text
+    me = client.get(
+        "/api/me",
+        headers={"Authorization": f"Bearer {message['token']}", "Origin": SITE_ORIGIN},
+    ).get_json()
+    assert me["account"]["avatar"] == shown  # the widget's own view of its reader too
 
 
 def test_a_tracking_pixel_as_profile_avatar_is_fetched_once_whoever_reads(client, site, pages):

@@ -25,6 +25,7 @@ FILLED = {
     "POSTGRES_PASSWORD": "5f0c2e7a9d1b4c3e8a6f",
     "COMMENTSVC_SECRET_KEY": "an-operator-generated-secret-key-of-enough-length",
     "COMMENTSVC_METRICS_TOKEN": "an-operator-generated-metrics-token",
+    "COMMENTSVC_PUBLIC_URL": "https://comments.example.org",
 }
 
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}, ${NAME:+alt},
