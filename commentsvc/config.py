@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import Flask
 from limits import parse_many
 
@@ -94,7 +95,10 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     app.config.update(DEFAULTS)
     config_file = app.config.get("CONFIG_FILE") or _env_config_file()
     if config_file:
-        app.config.from_file(str(config_file), load=tomllib.load, text=False)
+        try:
+            app.config.from_file(str(config_file), load=tomllib.load, text=False)
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise ConfigError(f"COMMENTSVC_CONFIG_FILE {str(config_file)!r}: {error}") from None
     app.config.from_prefixed_env("COMMENTSVC")
     if overrides:
         app.config.update(overrides)
@@ -191,6 +195,7 @@ def _derive(app: Flask) -> None:
     if is_embedded:
         instance.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{instance / 'commentsvc.sqlite3'}"
+    _check_database_url(url)
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     # hide_parameters: a database error's message (logged with its traceback) never carries
     # the statement's values (password hashes, addresses, tokens' hashes).
@@ -227,6 +232,19 @@ def _derive(app: Flask) -> None:
         _check_public_url(public_url)
         app.config["PUBLIC_URL"] = public_url.rstrip("/")
         app.config["SESSION_COOKIE_SECURE"] = public_url.startswith("https://")
+
+
+def _check_database_url(url: str) -> None:
+    """A URL SQLAlchemy has no driver for fails here, with what to write, not at first use."""
+    try:
+        sa.engine.make_url(url).get_dialect().import_dbapi()
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError, ValueError) as error:
+        hint = (
+            " PostgreSQL's URLs start with postgresql+psycopg://"
+            if url.startswith(("postgres:", "postgresql:"))
+            else ""
+        )
+        raise ConfigError(f"COMMENTSVC_DATABASE_URL cannot be used: {error}.{hint}") from None
 
 
 def _check_public_url(public_url: str) -> None:

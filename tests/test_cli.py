@@ -138,3 +138,28 @@ def test_serve_with_no_configuration_accepts_and_returns_a_comment(served: str, 
     assert thread.json()["comments"][0]["html"] == "<p>Hi <em>all</em></p>"
     assert (tmp_path / "instance" / "commentsvc.sqlite3").exists()
     assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_what_an_operator_gets_wrong_is_said_in_a_line_not_a_traceback(tmp_path: Path) -> None:
+    settings = {"COMMENTSVC_SECRET_KEY": "k" * 40, "COMMENTSVC_PUBLIC_URL": "https://c.example"}
+    cases = [
+        ({"COMMENTSVC_DATABASE_URL": "postgres://u:pw@127.0.0.1:1/x"}, "postgresql+psycopg://"),
+        (
+            {
+                "COMMENTSVC_DATABASE_URL": "postgresql+psycopg://u:topsecret@127.0.0.1:1/x",
+                **settings,
+            },
+            "The database (COMMENTSVC_DATABASE_URL) cannot be used",
+        ),
+        ({"COMMENTSVC_CONFIG_FILE": str(tmp_path / "missing.toml")}, "COMMENTSVC_CONFIG_FILE"),
+        ({"COMMENTSVC_PUBLIC_URL": "comments.example.org"}, "with its scheme"),
+    ]
+    for environment, said in cases:
+        result = run(["site", "list"], tmp_path, **environment)
+        assert result.returncode != 0 and said in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr and "topsecret" not in result.stderr
+    worker = run(["worker", "--burst"], tmp_path, COMMENTSVC_REDIS_URL="redis://127.0.0.1:1/0")
+    assert (
+        worker.returncode != 0 and "Redis (COMMENTSVC_REDIS_URL) cannot be reached" in worker.stderr
+    )
+    assert "Traceback" not in worker.stderr

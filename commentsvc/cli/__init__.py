@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import click
+import redis
+import sqlalchemy as sa
 from flask.cli import ScriptInfo
 from flask_migrate.cli import db
 
@@ -17,6 +19,8 @@ from commentsvc.cli.site import site
 from commentsvc.cli.threads import threads
 from commentsvc.cli.user import user
 from commentsvc.cli.worker import worker
+from commentsvc.config import ConfigError
+from commentsvc.logs import redact
 
 
 def _create_app():
@@ -45,6 +49,23 @@ class CommandLine(click.Group):
             ScriptInfo(create_app=_create_app, set_debug_flag=False, load_dotenv_defaults=False),
         )
         return super().make_context(info_name, args, parent=parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """What an operator is likely to get wrong, said in a line instead of a traceback: a
+        setting, an unreachable database or Redis (never the URL: it may hold a password)."""
+        try:
+            return super().invoke(ctx)
+        except ConfigError as error:
+            raise click.ClickException(str(error)) from None
+        except sa.exc.OperationalError as error:
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else "no answer"
+            raise click.ClickException(
+                f"The database (COMMENTSVC_DATABASE_URL) cannot be used: {redact(reason)}"
+            ) from None
+        except redis.exceptions.ConnectionError as error:
+            raise click.ClickException(
+                f"Redis (COMMENTSVC_REDIS_URL) cannot be reached: {redact(str(error))}"
+            ) from None
 
 
 main = click.version_option(
