@@ -121,6 +121,10 @@ def _normalise(url: str) -> str:
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS or not parts.hostname:
         raise InvalidInput(f"The URL {url!r} is not an absolute http(s) URL.")
+    if "@" in parts.netloc or "\\" in parts.netloc:
+        # A browser reads http://a.example\@b.example/ as a page of a.example, Python's
+        # parser as one of b.example: a page address names no user, and no two hosts.
+        raise InvalidInput(f"The URL {url!r} names a user or a backslash before its host.")
     if port == 0:
         raise InvalidInput(f"The URL {url!r} names port 0, which no server listens on.")
     host = _ascii_host(parts.hostname.rstrip("."))

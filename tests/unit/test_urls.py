@@ -41,6 +41,8 @@ def test_normalise_url(given: str, key: str) -> None:
         "http://",
         "http://x:99999/",
         "http://x:0/",
+        "http://alpha.example\\@beta.example/post",  # a browser's alpha, Python's beta
+        "https://user:secret@blog.example.org/p",
     ],
 )
 def test_normalise_url_refuses(bad: str) -> None:
