@@ -161,6 +161,8 @@ def create_comment(site_name: str) -> tuple[dict[str, Any], int]:
     comment = posted.comment
     document = comment_node(comment, shown_avatars([comment.author_avatar]))  # before the commit
     photo = avatar_to_fetch(comment.author_avatar) if account is not None else None
+    if comment.status == CommentStatus.SPAM:  # a bot learns nothing of what caught it
+        document["status"] = CommentStatus.PENDING.value
     document["editable_until"] = isoformat(posted.editable_until)
     if posted.edit_token:
         document["edit_token"] = posted.edit_token

@@ -64,8 +64,9 @@ def _author_snapshot(site: Site, draft: CommentDraft, account: Account | None) -
         }
     if draft.author_email and site.is_gravatar_enabled:
         avatar = gravatar_url(draft.author_email)
-    else:
-        avatar = avatar_url(draft.author_email or f"{draft.author_name}|{draft.ip_hash}")
+    else:  # per site: a guest's identicon must not tie their comments on other sites together
+        seed = draft.author_email or f"{draft.author_name}|{draft.ip_hash}"
+        avatar = avatar_url(f"site:{site.id}|{seed}")
     return {
         "author_name": draft.author_name,
         "author_email": draft.author_email,

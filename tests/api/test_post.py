@@ -7,7 +7,7 @@ import pytest
 from commentsvc.clientip import NO_ADDRESS
 from commentsvc.extensions import db
 from commentsvc.models import Comment
-from commentsvc.services.sites import update_site
+from commentsvc.services.sites import create_site, update_site
 from tests.api.conftest import PAGE, read_thread
 
 
@@ -142,7 +142,25 @@ def test_unknown_site_is_404(client) -> None:
 def test_honeypot_filled_marks_spam(post, app) -> None:
     response = post("buy now", hp="http://spam.example")
     assert response.status_code == 202
+    assert response.json["status"] == "pending"  # the bot is not told what caught it
     assert db.session.get(Comment, response.json["id"]).status.value == "spam"
+
+
+def test_a_guests_identicon_is_the_sites_own(post, app) -> None:
+    """One address on two sites: two identicons, so readers cannot tie the comments together."""
+    create_site("shop", ["https://shop.example.org"])
+    db.session.commit()
+    here = post("hi", email="gus@example.net").json["author"]["avatar"]
+    there = (
+        app.test_client()
+        .post(
+            "/api/sites/shop/comments",
+            json={"url": "https://shop.example.org/p", "body": "hi", "email": "gus@example.net"},
+        )
+        .json["author"]["avatar"]
+    )
+    assert here != there and "/avatar/" in here and "/avatar/" in there
+    assert post("again", email="gus@example.net").json["author"]["avatar"] == here
 
 
 @pytest.mark.parametrize(
