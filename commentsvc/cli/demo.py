@@ -13,6 +13,7 @@ password on every start, so the moderation queue is one sign-in away.
 from __future__ import annotations
 
 import secrets
+import shlex
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -233,6 +234,7 @@ def demo(port: int, blog_port: int | None) -> None:
         f"  mail is not sent: each message (address confirmations, password resets, reply\n"
         f"  notifications) is written as a .eml file to {app.instance_path}/outbox/\n"
         f"  check a page's endpoints (loopback pages need --allow-private):\n"
+        f"    COMMENTSVC_INSTANCE_PATH={shlex.quote(app.instance_path)} \\\n"
         f"    commentsvc site check --allow-private --service-url {service_url}/ "
         f"{blog_url}/posts/hello-world/\n",
     )

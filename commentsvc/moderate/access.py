@@ -9,7 +9,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import sqlalchemy as sa
-from flask import Response, g, redirect, request
+from flask import Response, g, redirect, render_template, request
 from sqlalchemy.orm import selectinload
 
 from commentsvc.auth.tokens import current_account
@@ -39,7 +39,13 @@ def _require_operator() -> Response | None:
         target = request.full_path if request.query_string else request.path
         return redirect(f"{LOGIN_URL}?next={quote(target, safe='/')}")
     if not account.operator_roles:
-        raise Forbidden("This account does not moderate any site.")
+        if request.endpoint == "moderate.count":
+            return problem_response(
+                Forbidden("This account does not moderate any site.").to_problem()
+            )
+        # A reader who signed in through a site's widget lands here: a way out, not a dead end.
+        page = render_template("moderate/not_operator.html", account=account)
+        return Response(page, status=403, mimetype="text/html")
     g.operator = account
     return None
 

@@ -126,6 +126,9 @@ def test_commenter_gets_none_of_moderate(client, operator, commenter, site, shop
         "/moderate/act", data={"csrf_token": token, "do": f"approve:c:{comment.id}"}
     )
     assert response.status_code == 403
+    page = client.get("/moderate/").get_data(as_text=True)  # a way out, not a dead end
+    assert "who moderates no site" in page and 'href="/auth/logout?next=/moderate/"' in page
+    assert client.get("/moderate/count.json").json["status"] == 403
     db.session.expire_all()
     assert db.session.get(Comment, comment.id).status == CommentStatus.PENDING
 
