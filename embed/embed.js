@@ -469,6 +469,13 @@
       [res] = await Promise.all([api("GET", threadPath(ctx), null, {}, false), messages]);
     } catch (e) {
       ctx.heading.textContent = ctx.t("loadFailed");
+      // For the site owner: a refused cross-origin read shows only as a network error.
+      console.warn(
+        "commentsvc: the thread of " + ctx.pageUrl + " could not be loaded from " + BASE +
+          " (" + (e.message || "no answer") + "). Check that data-site=\"" + ctx.site +
+          "\" names a site of the service and that " + location.origin +
+          " is one of its origins (commentsvc site list)."
+      );
       return;
     }
     const t = (ctx.t = translator(ctx.lang, await messages, ctx.over));
