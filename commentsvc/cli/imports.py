@@ -35,6 +35,10 @@ def _describe(summary: Summary, dry_run: bool) -> list[str]:
     skipped = sum(summary.skipped.values())
     lines.append(f"skipped: {skipped}")
     lines.extend(f"  {count}\t{reason}" for reason, count in sorted(summary.skipped.items()))
+    if any("outside the site's origins" in reason for reason in summary.skipped):
+        lines.append(
+            "  pages of the old blog's address? map them: --url-map https://old.example=https://new.example"
+        )
     if dry_run:
         lines.append("dry run: nothing was written")
     return lines

@@ -6,6 +6,7 @@ import unicodedata
 from functools import cache
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from commentsvc.errors import InvalidInput
 from commentsvc.extensions import db
@@ -23,6 +24,7 @@ from commentsvc.urls import (
 )
 
 MAX_TITLE_LENGTH = 300
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def page_key(site: Site, url: str) -> str:
@@ -63,15 +65,18 @@ def get_or_create_thread(site: Site, url: str, *, found: Thread | None = None) -
     thread = found or _by_identity(site, identity)
     if thread is not None:
         return thread
-    thread = Thread(site_id=site.id, url=key, identity=identity)
-    try:
-        with db.session.begin_nested():
-            db.session.add(thread)
-    except sa.exc.IntegrityError:
-        thread = db.session.scalars(
-            sa.select(Thread).where(Thread.site_id == site.id, Thread.identity == identity)
-        ).one()
-    return thread
+    # INSERT ... ON CONFLICT DO NOTHING, not a savepoint: pysqlite begins no transaction
+    # before a SAVEPOINT, so releasing it committed the thread at once, and a post refused
+    # afterwards (a ban, a bad parent) left a page behind. A concurrent creator's row wins.
+    insert = _INSERTS[db.session.get_bind().dialect.name](Thread)
+    db.session.execute(
+        insert.values(site_id=site.id, url=key, identity=identity).on_conflict_do_nothing(
+            index_elements=["site_id", "identity"]
+        )
+    )
+    return db.session.scalars(
+        sa.select(Thread).where(Thread.site_id == site.id, Thread.identity == identity)
+    ).one()
 
 
 def clean_title(title: str | None) -> str | None:

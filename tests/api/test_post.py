@@ -6,7 +6,7 @@ import pytest
 
 from commentsvc.clientip import NO_ADDRESS
 from commentsvc.extensions import db
-from commentsvc.models import Comment
+from commentsvc.models import Comment, Thread
 from commentsvc.services.sites import create_site, update_site
 from tests.api.conftest import PAGE, read_thread
 
@@ -187,6 +187,14 @@ def test_banned_ip_is_refused_with_a_clear_message(post, app, site) -> None:
     response = post("x")
     assert response.status_code == 403 and response.json["code"] == "banned"
     assert "blocked" in response.json["detail"]
+
+
+def test_a_refused_post_to_a_new_page_leaves_no_page_behind(post, app, site) -> None:
+    """Not on SQLite either, where a savepoint released before the refusal used to commit."""
+    refused = post("x", url="https://blog.example.org/new-page", parent=424242)
+    assert refused.status_code == 400
+    db.session.rollback()
+    assert db.session.query(Thread).count() == 0
 
 
 def test_preview_renders_as_posting_would_and_stores_nothing(client, site, app) -> None:

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from commentsvc.extensions import db
-from commentsvc.models import Account, Identity
+from commentsvc.models import Account, Identity, Photo
 from commentsvc.tokens import read_token
 from tests.auth.conftest import SITE_ORIGIN, consent, local_path, sign_in_popup
 
@@ -27,8 +27,10 @@ def test_popup_sign_in_creates_account_from_provider_profile(
     assert message["type"] == "commentsvc:signed-in"
     assert message["expires_at"].endswith("Z")
     assert message["account"]["name"] == name
-    assert message["account"]["avatar"].startswith("http://127.0.0.1:")
-    assert message["account"]["avatar"].endswith(avatar)
+    # The provider's picture (at {provider}{avatar}), as the service serves its copy of it.
+    assert message["account"]["avatar"].startswith("http://comments.test/photos/")
+    photo = db.session.scalars(sa.select(Photo.url)).one()
+    assert photo.startswith("http://127.0.0.1:") and photo.endswith(avatar)
     assert set(message["account"]) == {"name", "avatar"}  # nothing that identifies across sites
     identity = db.session.scalars(sa.select(Identity)).one()
     assert (identity.provider, identity.subject) == (provider, subject)

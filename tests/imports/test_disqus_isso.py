@@ -82,3 +82,13 @@ def test_a_file_that_is_not_an_isso_database_is_refused(make_site, samples) -> N
     site = make_site("https://blog.example.org")
     with pytest.raises(ImportFileError, match="not an SQLite database"):
         run_import("isso", samples / "isso-wordpress.xml", site)
+
+
+def test_pages_outside_the_sites_origins_are_answered_with_the_url_map_to_use(
+    make_site, samples, cli
+) -> None:
+    make_site("http://example.org")
+    result = cli("disqus", str(samples / "isso-disqus.xml"), "--site", "old", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "thread: page outside the site's origins" in result.output
+    assert "--url-map https://old.example=https://new.example" in result.output
