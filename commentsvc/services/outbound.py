@@ -52,7 +52,21 @@ class Outcome:
 
 
 def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
+    """The URL's host in one spelling (the key of per-host limits and stops)."""
+    return canonical_host(urlsplit(url).hostname or "")
+
+
+def canonical_host(host: str) -> str:
+    """``Example.COM.``, ``bücher.example`` and ``xn--bcher-kva.example`` are one host each:
+    lower case, no trailing dot, IDNA; a host IDNA refuses stays as given (it matches nothing
+    else either)."""
+    host = host.strip().rstrip(".").lower()
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
 
 
 def _target_or_none(site_origins: set[str], target: str) -> tuple[str, str] | None:
@@ -235,7 +249,7 @@ def stopped_hosts(site: Site) -> list[str]:
 def _host_name(host: str) -> str:
     """A host as an operator may type it: a bare name, or any URL on it."""
     text = (host or "").strip().lower()
-    name = host_of(text) if "://" in text else text.rstrip(".")
+    name = host_of(text) if "://" in text else canonical_host(text)
     if not name or len(name) > 255 or any(c in name for c in "/?#@ \t"):
         raise InvalidInput(f"{host!r} is not a host name.", field="host")
     return name

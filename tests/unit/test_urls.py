@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from commentsvc.errors import InvalidInput
+from commentsvc.services.outbound import canonical_host, host_of
 from commentsvc.urls import normalise_origin, normalise_url
 
 
@@ -54,3 +55,13 @@ def test_origin_has_no_path() -> None:
     assert normalise_origin("HTTPS://Blog.example.org/") == "https://blog.example.org"
     with pytest.raises(InvalidInput):
         normalise_origin("https://blog.example.org/blog")
+
+
+def test_outbound_limits_and_stops_key_one_host_in_one_spelling() -> None:
+    spellings = [
+        "https://BÜCHER.example./a",
+        "https://bücher.example/b",
+        "https://xn--bcher-kva.example:443/c",
+    ]
+    assert {host_of(url) for url in spellings} == {"xn--bcher-kva.example"}
+    assert canonical_host("Bücher.Example.") == "xn--bcher-kva.example"
