@@ -3,7 +3,8 @@ in for Twitter/X, Facebook or an OpenID Connect issuer, with their response shap
 
 - ``twitter``: authorization code with PKCE (required), confidential client with HTTP Basic,
   ``GET /2/users/me`` -> ``{"data": {"id", "name", "username", "profile_image_url"}}``;
-- ``facebook``: authorization code without PKCE, ``client_secret_post``,
+- ``facebook``: authorization code with PKCE (which Facebook Login accepts and then checks),
+  ``client_secret_post``,
   ``GET /me?fields=id,name,picture`` -> ``{"id", "name", "picture": {"data": {"url"}}}``;
 - ``oidc``: discovery, JWKS, RS256 ID tokens carrying the client's nonce, ``/userinfo``.
 
@@ -210,7 +211,7 @@ class Provider:
             app, query_client=self._query_client, save_token=self._save_token
         )
         extensions: list[Any] = []
-        if self.kind == "twitter":
+        if self.kind in {"twitter", "facebook"}:
             extensions.append(CodeChallenge(required=True))
         if self.kind == "oidc":
             extensions += [CodeChallenge(required=False), self._openid_extension()]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from flask import Flask, current_app
 
 from commentsvc.errors import NotFound
-from commentsvc.providers import ProviderKind, ProviderSpec, configured_providers
+from commentsvc.providers import ProviderSpec, configured_providers
 
 if TYPE_CHECKING:
     from authlib.integrations.flask_client import FlaskOAuth2App, OAuth
@@ -31,8 +31,9 @@ def _register(registry: OAuth, spec: ProviderSpec) -> None:
         "token_endpoint_auth_method": spec.token_auth_method,
         "default_timeout": HTTP_TIMEOUT_SECONDS,
     }
-    if spec.kind in {ProviderKind.TWITTER, ProviderKind.OIDC}:
-        client_kwargs["code_challenge_method"] = "S256"  # PKCE (Twitter requires it)
+    # PKCE everywhere: Twitter requires it; Facebook Login and OIDC issuers check it once
+    # sent, so a stolen authorisation code is worth nothing without this session's verifier.
+    client_kwargs["code_challenge_method"] = "S256"
     registry.register(
         spec.id,
         client_id=spec.client_id,

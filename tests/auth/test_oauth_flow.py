@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 import sqlalchemy as sa
 
@@ -66,3 +68,13 @@ def test_different_provider_users_get_different_accounts(app, site) -> None:
     bob = sign_in_popup(app.test_client(), "twitter", "bob")
 
     assert read_token(alice["token"]).account.id != read_token(bob["token"]).account.id
+
+
+@pytest.mark.parametrize("provider", ["twitter", "facebook", "acme"])
+def test_every_provider_is_asked_with_pkce(client, site, provider) -> None:
+    """A code intercepted on its way back is worth nothing without this session's verifier
+    (the stand-ins require it of Twitter and Facebook, as the real ones check it)."""
+    start = client.get(f"/auth/login/{provider}?site=blog&origin={SITE_ORIGIN}")
+    query = parse_qs(urlsplit(start.headers["Location"]).query)
+    assert query["code_challenge_method"] == ["S256"]
+    assert len(query["code_challenge"][0]) >= 43
