@@ -220,3 +220,19 @@ def test_widget_needs_no_inline_style_or_script_under_a_strict_policy(
     assert submit.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(11, 92, 196)"
     assert shadow(page, ".cs-guest").evaluate("el => getComputedStyle(el).display") == "grid"
     assert page.console_errors == []  # no CSP violation reports
+
+
+def test_a_wrong_site_name_is_explained_to_the_site_owner_in_the_console(
+    page, demo: Demo, serve
+) -> None:
+    """The browser shows a refused cross-origin read as a bare network error: the widget says
+    what to check."""
+    wrong = serve(blog_app(demo.service, site="myblgo"))
+    warnings: list[str] = []
+    page.on("console", lambda message: message.type == "warning" and warnings.append(message.text))
+    page.goto(wrong.url + "/posts/hello-world/")
+    shadow(page, ".cs-count", has_text="The comments could not be loaded.").wait_for()
+    page.wait_for_function("() => true")  # the warning is logged with the heading
+    [warning] = [text for text in warnings if text.startswith("commentsvc:")]
+    assert 'data-site="myblgo"' in warning and wrong.url in warning
+    assert "commentsvc site list" in warning
