@@ -10,6 +10,9 @@ flush; views, jobs and the CLI commit.
 
 from __future__ import annotations
 
+import ipaddress
+import re
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -51,6 +54,10 @@ class Outcome:
     detail: str | None = None
 
 
+# What inet_aton reads as an IPv4 address: digits, dots and hex (a name ends in letters).
+_LEGACY_IPV4 = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}")
+
+
 def host_of(url: str) -> str:
     """The URL's host in one spelling (the key of per-host limits and stops)."""
     return canonical_host(urlsplit(url).hostname or "")
@@ -58,9 +65,21 @@ def host_of(url: str) -> str:
 
 def canonical_host(host: str) -> str:
     """``Example.COM.``, ``bücher.example`` and ``xn--bcher-kva.example`` are one host each:
-    lower case, no trailing dot, IDNA; a host IDNA refuses stays as given (it matches nothing
-    else either)."""
+    lower case, no trailing dot, IDNA; an address in one form (``2130706433``, ``127.1`` and
+    ``0x7f.0.0.1`` are ``127.0.0.1``, as resolvers read them; IPv6 compressed). A host IDNA
+    refuses stays as given (it matches nothing else either)."""
     host = host.strip().rstrip(".").lower()
+    if _LEGACY_IPV4.fullmatch(host):
+        try:
+            return socket.inet_ntoa(socket.inet_aton(host))
+        except OSError:
+            return host
+    if ":" in host:
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return host
+        return str(getattr(address, "ipv4_mapped", None) or address)
     if host.isascii():
         return host
     try:

@@ -65,3 +65,8 @@ def test_outbound_limits_and_stops_key_one_host_in_one_spelling() -> None:
     ]
     assert {host_of(url) for url in spellings} == {"xn--bcher-kva.example"}
     assert canonical_host("Bücher.Example.") == "xn--bcher-kva.example"
+    addresses = ["93.184.215.14", "1572394766", "93.12113678", "0x5d.0xb8.0xd7.0x0e"]
+    assert {canonical_host(spelling) for spelling in addresses} == {"93.184.215.14"}
+    assert canonical_host("::FFFF:93.184.215.14") == "93.184.215.14"
+    assert canonical_host("2001:DB8:0::1") == "2001:db8::1"
+    assert canonical_host("cafe.example") == "cafe.example"
