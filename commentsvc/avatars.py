@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from urllib.parse import urlsplit
+import re
 
 from flask import Blueprint, Response, current_app
 
@@ -15,6 +15,11 @@ bp = Blueprint("avatars", __name__)
 
 _KEY_LENGTH = 20
 GRAVATAR_HOST = "www.gravatar.com"  # a site opts into it (``is_gravatar_enabled``)
+# A guest's Gravatar exactly as gravatar_url() writes it: any other address on that host
+# (a ``d=`` fallback image of the commenter's choosing) is fetched like any foreign avatar.
+_GRAVATAR_IDENTICON = re.compile(
+    rf"https://{re.escape(GRAVATAR_HOST)}/avatar/[0-9a-f]{{32}}\?d=identicon&s=96"
+)
 _PALETTE = ("#0f766e", "#1d4ed8", "#7c3aed", "#b91c1c", "#b45309", "#15803d", "#be185d", "#334155")
 
 
@@ -38,11 +43,7 @@ def is_foreign_avatar(url: str | None) -> bool:
     public_url = current_app.config["PUBLIC_URL"]
     if public_url and url.startswith(f"{public_url}/"):
         return False
-    try:
-        host = urlsplit(url).hostname
-    except ValueError:
-        return True
-    return host != GRAVATAR_HOST
+    return not _GRAVATAR_IDENTICON.fullmatch(url)  # only what gravatar_url() writes
 
 
 def avatar_url(seed: str) -> str:

@@ -141,12 +141,14 @@ def _coerce(app: Flask) -> None:
     if log_format not in {"text", "json"}:
         raise ConfigError(f"COMMENTSVC_LOG_FORMAT must be text or json, not {log_format!r}.")
     app.config["LOG_FORMAT"] = log_format
-    app.config["RATELIMIT_ENABLED"] = _switch("RATELIMIT_ENABLED", app.config["RATELIMIT_ENABLED"])
+    for key in _SWITCH_KEYS:
+        app.config[key] = _switch(key, app.config[key])
     for key in _LIMIT_KEYS:
         _check_limits(key, app.config[key])
 
 
 _ON, _OFF = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+_SWITCH_KEYS = tuple(key for key, value in DEFAULTS.items() if isinstance(value, bool))
 # Rate limits in the ``limits`` notation ("5 per minute;30 per hour"): a typo would switch one
 # off (Flask-Limiter only logs what it cannot parse), so each is read at start.
 _LIMIT_KEYS = tuple(

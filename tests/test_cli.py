@@ -163,3 +163,11 @@ def test_what_an_operator_gets_wrong_is_said_in_a_line_not_a_traceback(tmp_path:
         worker.returncode != 0 and "Redis (COMMENTSVC_REDIS_URL) cannot be reached" in worker.stderr
     )
     assert "Traceback" not in worker.stderr
+
+
+def test_a_user_add_that_fails_stores_no_account(tmp_path: Path) -> None:
+    """On SQLite too, where a savepoint released early used to commit the account."""
+    command = ["user", "add", "ann@example.org", "--name", "Ann", "--operator", "nosuchsite"]
+    for _ in range(2):
+        result = run(command, tmp_path, stdin="a long enough password\n")
+        assert result.returncode != 0 and "no site named" in result.stderr, result.stderr

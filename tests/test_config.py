@@ -115,3 +115,10 @@ def test_a_switch_spelt_wrong_is_refused(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("COMMENTSVC_RATELIMIT_ENABLED", "flase")
     with pytest.raises(ConfigError, match="RATELIMIT_ENABLED must be true or false"):
         create_app({"INSTANCE_PATH": str(tmp_path)})
+
+
+@pytest.mark.parametrize(("word", "expected"), [("off", False), ("no", False), ("true", True)])
+def test_every_switch_reads_yes_and_no_words(monkeypatch, tmp_path: Path, word, expected) -> None:
+    """'off' is a non-empty string: read as is, it would switch STARTTLS on."""
+    monkeypatch.setenv("COMMENTSVC_SMTP_STARTTLS", word)
+    assert create_app({"INSTANCE_PATH": str(tmp_path)}).config["SMTP_STARTTLS"] is expected

@@ -206,3 +206,21 @@ def test_upgrade_spells_origins_and_links_as_urls_are_now_compared(
         db.engine.dispose()
     assert "https://xn--bcher-kva.example" in origins
     assert link == "https://xn--bcher-kva.example/caf%C3%A9/"
+
+
+def test_upgrade_writes_account_emails_in_composed_unicode(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Sign-in and registration read addresses composed: stored ones are made so, unless
+    another account holds the composed form (two accounts are never merged here)."""
+    app = _at_first_release(tmp_path, database_url)
+    with app.app_context():
+        with db.engine.begin() as connection:
+            _first_release_rows(
+                connection, ["ann@exa\u0308mple.org", "bo@exa\u0308mple.org", "bo@ex\u00e4mple.org"]
+            )
+        upgrade()
+        with db.engine.connect() as connection:
+            emails = connection.scalars(sa.text("SELECT email FROM account ORDER BY id")).all()
+        db.engine.dispose()
+    assert emails == ["ann@ex\u00e4mple.org", "bo@exa\u0308mple.org", "bo@ex\u00e4mple.org"]

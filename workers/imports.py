@@ -19,7 +19,7 @@ import time
 
 import sqlalchemy as sa
 
-from commentsvc.errors import ImportFileError
+from commentsvc.errors import Conflict, ImportFileError
 from commentsvc.extensions import db
 from commentsvc.imports.run import Progress, run_import
 from commentsvc.models import ImportState, ImportUpload, Site
@@ -93,7 +93,7 @@ def import_upload(upload_id: int) -> None:
         summary = run_import(
             kind, path, site, url_map, is_dry_run, progress=ProgressRecorder(upload_id)
         )
-    except ImportFileError as error:
+    except (ImportFileError, Conflict) as error:  # a bad file, or another import of the site
         db.session.rollback()
         _finish(upload_id, ImportState.FAILED, error=error.detail[:MAX_ERROR])
     except Exception:

@@ -12,7 +12,7 @@ from commentsvc.auth.flow import sign_out_session
 from commentsvc.auth.forms import ConfirmForm, DeleteForm, ProfileForm
 from commentsvc.auth.tokens import current_account
 from commentsvc.errors import InvalidInput, ServiceError
-from commentsvc.extensions import db
+from commentsvc.extensions import db, limiter
 from commentsvc.job_names import Job, fetch_photo_job_id
 from commentsvc.jobs import enqueue
 from commentsvc.models import Account
@@ -56,7 +56,11 @@ def account_page():
     return _page(account)
 
 
+PROFILE_LIMIT = "20 per hour"
+
+
 @bp.post("/account/profile")
+@limiter.limit(PROFILE_LIMIT)  # each new avatar address is a fetch the service makes
 def account_profile():
     account = _signed_in()
     if isinstance(account, Response):
@@ -64,11 +68,12 @@ def account_profile():
     form = ProfileForm()
     if not form.validate_on_submit():
         return _page(account, 400, "Check the name and avatar address.", profile=form)
+    before = account.avatar_url
     try:
         update_profile(account, form.name.data, form.avatar.data)
     except InvalidInput as error:
         return _page(account, 400, error.detail, profile=form)
-    photo = avatar_to_fetch(account.avatar_url)
+    photo = avatar_to_fetch(account.avatar_url) if account.avatar_url != before else None
     db.session.commit()
     if photo is not None:
         enqueue(Job.FETCH_PHOTO, photo, job_id=fetch_photo_job_id(photo))

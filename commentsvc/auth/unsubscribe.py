@@ -34,8 +34,8 @@ def unsubscribe(token: str) -> tuple[str, int]:
         comment.is_notify = False
         db.session.commit()
     message = (
-        "You will get no more emails about replies to any of your comments. A comment that "
-        "asks for them again must first be confirmed from a new email."
+        "You will get no more emails about replies to any of your comments so far. A guest "
+        "comment that asks for them again must first be confirmed from a new email."
         if is_all
         else "You will get no more emails about replies to this comment."
     )

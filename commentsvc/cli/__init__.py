@@ -20,6 +20,7 @@ from commentsvc.cli.threads import threads
 from commentsvc.cli.user import user
 from commentsvc.cli.worker import worker
 from commentsvc.config import ConfigError
+from commentsvc.database import is_unavailable
 from commentsvc.logs import redact
 
 
@@ -58,6 +59,8 @@ class CommandLine(click.Group):
         except ConfigError as error:
             raise click.ClickException(str(error)) from None
         except sa.exc.OperationalError as error:
+            if not is_unavailable(error):  # a fault of ours, not of the settings: the traceback
+                raise
             reason = str(error.orig).strip().splitlines()[0] if error.orig else "no answer"
             raise click.ClickException(
                 f"The database (COMMENTSVC_DATABASE_URL) cannot be used: {redact(reason)}"

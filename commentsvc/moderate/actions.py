@@ -16,7 +16,13 @@ from commentsvc.moderate import access, queue
 from commentsvc.moderate.access import Item
 from commentsvc.moderate.blueprint import bp
 from commentsvc.moderate.queue_views import current_filter
-from commentsvc.services.moderation import Decision, changed_since, decide, visible_reply_ids
+from commentsvc.services.moderation import (
+    Decision,
+    changed_since,
+    decide,
+    locked_afresh,
+    visible_reply_ids,
+)
 
 MAX_SELECTED = 500
 _DONE = {
@@ -64,11 +70,12 @@ def _shown_at_of_form() -> datetime | None:
 
 
 def _unchanged(items: list[Item], shown_at: datetime | None, skipped: list[Item]) -> list[Item]:
-    """The items whose text is still what the page showed; the others go to ``skipped``."""
+    """The items whose text is still what the page showed; the others go to ``skipped``. Read
+    under the decision's row locks: an edit committed a moment ago is seen, none comes after."""
     if shown_at is None:
         return items
     fresh: list[Item] = []
-    for item in items:
+    for item in locked_afresh(items):
         (skipped if changed_since(item, shown_at) else fresh).append(item)
     return fresh
 

@@ -96,6 +96,6 @@ def delete_account(account: Account, fate: CommentFate) -> int:
     withdraw_account_votes(account)  # before its votes go with it
     db.session.delete(account)
     db.session.flush()
-    for thread in touched.values():
-        touch_thread(thread)
+    for thread_id in sorted(touched):  # in id order, as every writer locks threads
+        touch_thread(touched[thread_id])
     return len(comments)

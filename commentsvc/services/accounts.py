@@ -94,10 +94,11 @@ def create_account(
         password_hash=hash_password(password) if password else None,
         is_email_verified=is_email_verified,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(account)
+    db.session.add(account)
+    try:  # no savepoint: pysqlite would commit the account at once, before the caller's checks
+        db.session.flush()
     except sa.exc.IntegrityError:  # a concurrent registration of the address won
+        db.session.rollback()
         raise Conflict(f"An account for {email} exists already.") from None
     for site_name in operator_of:
         grant_operator(account, site_name)
@@ -204,12 +205,15 @@ def _count_failure(record: LoginFailure, now: datetime) -> None:
     if record.failures >= MAX_FAILED_LOGINS:
         record.locked_until = now + LOCK_DURATION
         record.failures = 0
-    db.session.execute(  # forget what can no longer lock anyone
-        sa.delete(LoginFailure).where(
+    stale = (  # what can no longer lock anyone; a row another attempt holds waits its turn
+        sa.select(LoginFailure.id)
+        .where(
             LoginFailure.account_id == record.account_id,
             LoginFailure.last_failed_at < now - 2 * LOCK_DURATION,
         )
+        .with_for_update(skip_locked=True)
     )
+    db.session.execute(sa.delete(LoginFailure).where(LoginFailure.id.in_(stale)))
     db.session.flush()
 
 

@@ -203,13 +203,21 @@ def changed_since(item: Item, shown_at: datetime) -> bool:
     return any(time is not None and time > shown_at for time in times)
 
 
-def _locked_afresh(items: Iterable[Item]) -> list[Item]:
+def locked_afresh(items: Iterable[Item]) -> list[Item]:
     """``items`` read again under a row lock, in one order (two operators' bulk actions cannot
     deadlock): an author's delete or edit committed since the page loaded them is what the
     decision sees, and none can commit in between (PostgreSQL; SQLite has one writer)."""
     ordered = sorted(items, key=lambda item: (target_kind(item), item.id))
-    for item in ordered:
-        db.session.refresh(item, with_for_update={"key_share": True})
+    for kind in (Comment, Mention):
+        ids = [item.id for item in ordered if isinstance(item, kind)]
+        if ids:  # one statement per kind, rows in id order, read afresh into these objects
+            db.session.scalars(
+                sa.select(kind)
+                .where(kind.id.in_(ids))
+                .order_by(kind.id)
+                .with_for_update(key_share=True)
+                .execution_options(populate_existing=True)
+            ).all()
     return ordered
 
 
@@ -222,12 +230,12 @@ def decide(actor: Account, items: Iterable[Item], decision: Decision) -> list[It
     decision = Decision(decision)
     changed: list[Item] = []
     threads: dict[int, Thread] = {}
-    for item in _locked_afresh(items):
+    for item in locked_afresh(items):
         if _decide_one(actor, item, decision):
             changed.append(item)
             threads[item.thread_id] = item.thread
-    for thread in threads.values():
-        touch_thread(thread)
+    for thread_id in sorted(threads):  # in id order, as every writer locks threads
+        touch_thread(threads[thread_id])
     db.session.flush()
     return changed
 

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from commentsvc.avatars import is_foreign_avatar
 from commentsvc.extensions import db
-from commentsvc.models import Account, Comment, CommentStatus, Mention, Photo, Thread, Verification
+from commentsvc.models import Comment, CommentStatus, Mention, Photo, Thread, Verification
 from commentsvc.models.base import utcnow
 from commentsvc.models.photo import photo_key
 from commentsvc.services.threads import touch_thread
@@ -94,17 +94,18 @@ def avatar_to_fetch(url: str | None) -> str | None:
 
 
 def touch_threads_showing(photo: Photo) -> int:
-    """Bump the threads whose shown mentions name the photo, or whose shown comments are by
-    an account with it as avatar; returns how many."""
+    """Bump the threads whose shown mentions or comments name the photo; returns how many (a
+    background job: the comments' avatars are read without an index, once per photo)."""
     mention_threads = sa.select(Mention.thread_id).where(
         Mention.author_photo == photo.url, Mention.verification == Verification.VERIFIED
     )
     comment_threads = sa.select(Comment.thread_id).where(
-        Comment.account_id.in_(sa.select(Account.id).where(Account.avatar_url == photo.url)),
-        Comment.status == CommentStatus.VISIBLE,
+        Comment.author_avatar == photo.url, Comment.status == CommentStatus.VISIBLE
     )
     thread_ids = sa.union(mention_threads, comment_threads)
-    threads = db.session.scalars(sa.select(Thread).where(Thread.id.in_(thread_ids))).all()
+    threads = db.session.scalars(  # in id order, as every writer locks threads: no deadlock
+        sa.select(Thread).where(Thread.id.in_(thread_ids)).order_by(Thread.id)
+    ).all()
     for thread in threads:
         touch_thread(thread)
     return len(threads)

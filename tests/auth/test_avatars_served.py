@@ -121,6 +121,7 @@ def test_a_thread_shown_before_the_photo_arrived_shows_it_once_stored(client, si
         )
     )
     db.session.add(Photo(key=photo_key(photo), url=photo, failures=0))
+    account.avatar_url = "https://img.example/since-changed.png"  # the comment keeps its own
     db.session.commit()
     assert shown_avatars(client) == [avatar_url(f"account:{account.id}")]
     assert fetch_photo(photo_key(photo)) == "stored"
@@ -146,3 +147,29 @@ def test_gravatars_and_identicons_are_shown_as_they_are(client, site, kind):
     db.session.commit()
     assert shown_avatars(client) == [url]
     assert db.session.scalar(db.select(db.func.count()).select_from(Photo)) == 0
+
+
+def test_a_gravatar_address_of_the_commenters_choosing_is_fetched_like_any_other(
+    client, site
+) -> None:
+    """Only the exact identicon address the service writes for a guest goes out as is: a
+    ``d=`` fallback image would be a tracking pixel any commenter could name."""
+    chosen = "https://www.gravatar.com/avatar/0?d=https%3A%2F%2Ftracker.example%2Fp.png"
+    account = Account(display_name="Pixel", avatar_url=chosen)
+    db.session.add(account)
+    db.session.flush()
+    thread = get_or_create_thread(site, PAGE)
+    db.session.add(
+        Comment(
+            thread_id=thread.id,
+            account_id=account.id,
+            author_name="Pixel",
+            author_avatar=chosen,
+            body_markdown="x",
+            body_html="<p>x</p>",
+            status=CommentStatus.VISIBLE,
+            ip_hash="0" * 64,
+        )
+    )
+    db.session.commit()
+    assert shown_avatars(client) == [avatar_url(f"account:{account.id}")]
