@@ -65,23 +65,10 @@ def test_a_recount_that_waited_for_another_writer_counts_its_comment(app) -> Non
     db.session.commit()
     first = add_visible(thread_id, "first")
     touch_thread(first)  # holds the thread's row until it commits
-
-    second_done = threading.Event()
-
-    def second_writer() -> None:
-        with app.app_context():
-            touch_thread(add_visible(thread_id, "second"))
-            db.session.commit()
-            second_done.set()
-
-    writer = threading.Thread(target=second_writer)
-    writer.start()
-    deadline = time.monotonic() + 10
-    while not waiting_for_a_lock(app) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    db.session.commit()
-    writer.join(10)
-    assert second_done.is_set()
+    raised = while_this_transaction_holds_its_locks(
+        app, lambda: touch_thread(add_visible(thread_id, "second"))
+    )
+    assert raised == []
     db.session.expire_all()
     visible = db.session.scalar(sa.select(sa.func.count()).select_from(Comment))
     assert visible == 2

@@ -50,6 +50,23 @@ def assert_served_copy(client, url: str) -> None:
     assert image.content_type == "image/webp"
 
 
+def add_visible_comment(
+    thread, name: str, *, author_avatar: str, account_id: int | None = None
+) -> None:
+    db.session.add(
+        Comment(
+            thread_id=thread.id,
+            account_id=account_id,
+            author_name=name,
+            author_avatar=author_avatar,
+            body_markdown="x",
+            body_html="<p>x</p>",
+            status=CommentStatus.VISIBLE,
+            ip_hash="0" * 64,
+        )
+    )
+
+
 def test_a_providers_picture_is_shown_as_the_services_copy(client, site, oauth_providers):
     message = sign_in_popup(client, "twitter")
     account = db.session.scalars(db.select(Account)).one()
@@ -108,18 +125,7 @@ def test_a_thread_shown_before_the_photo_arrived_shows_it_once_stored(client, si
     db.session.add(account)
     db.session.flush()
     thread = get_or_create_thread(site, PAGE)
-    db.session.add(
-        Comment(
-            thread_id=thread.id,
-            account_id=account.id,
-            author_name="Late",
-            author_avatar=photo,
-            body_markdown="x",
-            body_html="<p>x</p>",
-            status=CommentStatus.VISIBLE,
-            ip_hash="0" * 64,
-        )
-    )
+    add_visible_comment(thread, "Late", account_id=account.id, author_avatar=photo)
     db.session.add(Photo(key=photo_key(photo), url=photo, failures=0))
     account.avatar_url = "https://img.example/since-changed.png"  # the comment keeps its own
     db.session.commit()
@@ -133,17 +139,7 @@ def test_a_thread_shown_before_the_photo_arrived_shows_it_once_stored(client, si
 def test_gravatars_and_identicons_are_shown_as_they_are(client, site, kind):
     url = gravatar_url("ann@example.org") if kind == "gravatar" else avatar_url("ann")
     thread = get_or_create_thread(site, PAGE)
-    db.session.add(
-        Comment(
-            thread_id=thread.id,
-            author_name="Ann",
-            author_avatar=url,
-            body_markdown="x",
-            body_html="<p>x</p>",
-            status=CommentStatus.VISIBLE,
-            ip_hash="0" * 64,
-        )
-    )
+    add_visible_comment(thread, "Ann", author_avatar=url)
     db.session.commit()
     assert shown_avatars(client) == [url]
     assert db.session.scalar(db.select(db.func.count()).select_from(Photo)) == 0
@@ -159,17 +155,6 @@ def test_a_gravatar_address_of_the_commenters_choosing_is_fetched_like_any_other
     db.session.add(account)
     db.session.flush()
     thread = get_or_create_thread(site, PAGE)
-    db.session.add(
-        Comment(
-            thread_id=thread.id,
-            account_id=account.id,
-            author_name="Pixel",
-            author_avatar=chosen,
-            body_markdown="x",
-            body_html="<p>x</p>",
-            status=CommentStatus.VISIBLE,
-            ip_hash="0" * 64,
-        )
-    )
+    add_visible_comment(thread, "Pixel", account_id=account.id, author_avatar=chosen)
     db.session.commit()
     assert shown_avatars(client) == [avatar_url(f"account:{account.id}")]
