@@ -54,7 +54,7 @@ def add_visible(thread_id: int, body: str) -> Thread:
 def waiting_for_a_lock(app) -> bool:
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
-            return True  # SQLite: the second writer waits for the first's transaction instead
+            return True  # SQLite: this test's transaction committed before the writer started
         query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
         return db.session.scalar(sa.text(query)) > 0
 
@@ -89,6 +89,10 @@ def while_this_transaction_holds_its_locks(app, other_writer) -> list[BaseExcept
                 db.session.rollback()
                 raised.append(error)
 
+    if db.engine.dialect.name != "postgresql":
+        # SQLite has one writer at a time and no row locks: the other writer runs after this
+        # commit (started sooner, its reads could see the state before it, racily).
+        db.session.commit()
     writer = threading.Thread(target=run)
     writer.start()
     deadline = time.monotonic() + 10
