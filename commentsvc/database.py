@@ -42,6 +42,28 @@ def configure(app: Flask) -> None:
             sa.event.listen(engine, "connect", _sqlite_pragmas)
 
 
+def statement_by_statement() -> None:
+    """From the request's first statement on, commit each statement as it runs (PostgreSQL's
+    autocommit): for a request whose only write is one statement, which then commits alone
+    and needs no BEGIN and COMMIT round trips (two of a guest's post's five). Anything that
+    must write more than one statement calls :func:`as_one_transaction` first. A no-op on
+    SQLite (no round trips to save) and once the request has run a statement."""
+    session = db.session()
+    if session.in_transaction() or session.get_bind().dialect.name != "postgresql":
+        return
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def as_one_transaction() -> None:
+    """What the request writes from here on commits, or rolls back, as one: leaves the mode
+    :func:`statement_by_statement` set (the connection is between statements then, so the
+    driver begins a transaction before the next one; the session's commit or rollback ends it,
+    and the pool restores the connection's isolation level when it gets it back)."""
+    connection = db.session.connection()
+    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        connection.connection.dbapi_connection.autocommit = False
+
+
 def is_ready() -> bool:
     """True when the database answers a trivial query (for ``/readyz``)."""
     try:

@@ -18,6 +18,7 @@ from commentsvc.api.votes import posting_voter_hash
 from commentsvc.auth.tokens import current_account
 from commentsvc.chars import one_line
 from commentsvc.clientip import client_ip, client_network, ip_hash
+from commentsvc.database import statement_by_statement
 from commentsvc.errors import InvalidInput
 from commentsvc.extensions import db, limiter
 from commentsvc.job_names import Job, fetch_photo_job_id, thread_title_job_id
@@ -157,6 +158,8 @@ def create_comment(site_name: str) -> tuple[dict[str, Any], int]:
     source, html = _body(data)
     draft = _draft(data, source, html)
     account = current_account()
+    if account is None and not draft.is_notify:  # its one write: the comment (and its count)
+        statement_by_statement()
     posted = _post(site_name, draft, account)
     comment = posted.comment
     document = comment_node(comment, shown_avatars([comment.author_avatar]))  # before the commit

@@ -31,7 +31,7 @@ from commentsvc.services.bans import ban_in_force, ban_values, refuse_if_banned
 from commentsvc.services.drafts import CommentDraft, Sender
 from commentsvc.services.policy import Assessment, assess
 from commentsvc.services.sites import unknown_site
-from commentsvc.services.threads import get_or_create_thread, touch_thread
+from commentsvc.services.threads import get_or_create_thread, note_touched, touch_thread
 from commentsvc.urls import page_identity
 
 
@@ -182,8 +182,6 @@ def post_comment(
         voter_hash=draft.voter_hash if account is None else None,
         **_author_snapshot(site, draft, account),
     )
-    if comment.status == CommentStatus.VISIBLE:
-        touch_thread(thread)
     return Posted(comment, token, _window_end(comment, site))
 
 
@@ -209,15 +207,31 @@ _NEW_COMMENT = {
 
 
 def _insert_comment(thread: Thread, account: Account | None, **values: object) -> Comment:
-    """One INSERT ... RETURNING instead of the unit of work's flush, which took a fifth of a
+    """Store the comment and, when readers see it, count it in its thread.
+
+    One INSERT ... RETURNING instead of the unit of work's flush, which took a fifth of a
     post's time; the row comes back as a clean persistent object with every column set (no
-    attribute left to load), known to the live hooks that a flush would have told."""
+    attribute left to load), known to the live hooks that a flush would have told. On
+    PostgreSQL a visible comment is inserted and counted by one statement: each round trip
+    saved is a tenth of a post there.
+    """
     row = {"thread_id": thread.id, "created_at": utcnow(), **_NEW_COMMENT, **values}
-    comment_id = db.session.execute(_insert_statement(), row).scalar_one()
+    is_visible = row["status"] == CommentStatus.VISIBLE
+    is_counted_here = is_visible and db.session.get_bind().dialect.name == "postgresql"
+    if is_counted_here:
+        db.session.flush()  # what the session holds goes first, as touch_thread's flush does
+        values = {_COUNTED_PREFIX + name: value for name, value in row.items()}
+        stored = db.session.execute(_insert_counted_statement(tuple(row)), values).one()
+        comment_id = stored.id
+        note_touched(thread, stored.revision)
+    else:
+        comment_id = db.session.execute(_insert_statement(), row).scalar_one()
     comment = Comment(id=comment_id, thread=thread, account=account, **row)
     sa.orm.make_transient_to_detached(comment)
     db.session.add(comment)
     note_inserted(db.session(), comment)
+    if is_visible and not is_counted_here:
+        touch_thread(thread)
     return comment
 
 
@@ -225,6 +239,38 @@ def _insert_comment(thread: Thread, account: Account | None, **values: object) -
 def _insert_statement() -> sa.Insert:
     table = Comment.__table__
     return sa.insert(table).returning(table.c.id)
+
+
+@cache
+def _insert_counted_statement(columns: tuple[str, ...]) -> sa.Select:
+    """INSERT the comment and count it in its thread, in one statement (PostgreSQL).
+
+    An increment, not touch_thread's recount: the UPDATE waits for the row lock of any other
+    writer of the thread, then adds one to the count that writer committed (READ COMMITTED
+    evaluates ``SET`` on the newest row), where a recount would count with the snapshot the
+    statement started with. The insert's foreign key takes a key-share lock on the thread
+    row, which the UPDATE's no-key lock leaves alone: two posters cannot deadlock.
+    """
+    comments, threads = Comment.__table__, Thread.__table__
+    values = {
+        name: sa.bindparam(_COUNTED_PREFIX + name, type_=comments.c[name].type) for name in columns
+    }
+    inserted = sa.insert(comments).values(values).returning(comments.c.id).cte("inserted")
+    counted = (
+        sa.update(threads)
+        .where(threads.c.id == values["thread_id"])
+        .values(revision=threads.c.revision + 1, visible_count=threads.c.visible_count + 1)
+        .returning(threads.c.revision)
+        .cte("counted")
+    )
+    return sa.select(inserted.c.id, counted.c.revision).select_from(
+        inserted.join(counted, sa.true())
+    )
+
+
+# The counted insert's parameters are named apart from every column: SQLAlchemy would make
+# a parameter named like a column of the thread (``created_at``) one more value to SET.
+_COUNTED_PREFIX = "new_comment_"
 
 
 def _window_end(comment: Comment, site: Site) -> datetime:

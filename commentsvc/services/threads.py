@@ -8,6 +8,7 @@ from functools import cache
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from commentsvc.database import as_one_transaction
 from commentsvc.errors import InvalidInput
 from commentsvc.extensions import db
 from commentsvc.live.batches import stream_key
@@ -68,6 +69,7 @@ def get_or_create_thread(site: Site, url: str, *, found: Thread | None = None) -
     # INSERT ... ON CONFLICT DO NOTHING, not a savepoint: pysqlite begins no transaction
     # before a SAVEPOINT, so releasing it committed the thread at once, and a post refused
     # afterwards (a ban, a bad parent) left a page behind. A concurrent creator's row wins.
+    as_one_transaction()  # for the same reason, if the request commits statement by statement
     insert = _INSERTS[db.session.get_bind().dialect.name](Thread)
     db.session.execute(
         insert.values(site_id=site.id, url=key, identity=identity).on_conflict_do_nothing(
@@ -116,9 +118,16 @@ def touch_thread(thread: Thread) -> None:
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(_lock(), {"thread_id": thread.id})
     revision = db.session.execute(_recount(), {"thread_id": thread.id}).scalar()
+    note_touched(thread, revision)
+
+
+def note_touched(thread: Thread, revision: int | None) -> None:
+    """A statement has moved ``thread`` to ``revision`` (None: the thread is gone): the
+    session reads its counts afresh, and once committed this process forgets the page's
+    cached state and live streams get the change (docs/live.md)."""
     db.session.expire(thread, ["revision", "visible_count"])
     forget_after_commit(db.session(), thread.site.name, thread.identity)
-    if revision is not None:  # live streams get the change once committed (docs/live.md)
+    if revision is not None:
         key = stream_key(thread.site.name, thread.identity)
         note_touch(db.session(), thread.id, key, revision)
 

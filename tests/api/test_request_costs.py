@@ -19,9 +19,10 @@ from tests.api.conftest import PAGE
 ORIGIN = {"Origin": "https://blog.example.org"}
 
 
-def thread_lock() -> int:
-    """PostgreSQL locks the thread's row before its recount (services/threads.touch_thread)."""
-    return 1 if db.engine.dialect.name == "postgresql" else 0
+def writes_of_a_visible_comment() -> int:
+    """SQLite inserts the comment, then recounts its thread (services/threads.touch_thread);
+    PostgreSQL does both in one statement (services/comments._insert_counted_statement)."""
+    return 1 if db.engine.dialect.name == "postgresql" else 2
 
 
 @pytest.fixture
@@ -50,18 +51,61 @@ def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return names
 
 
-def test_a_post_to_an_existing_thread_runs_three_queries(client, site, statements) -> None:
+def test_a_post_to_an_existing_thread_reads_once_and_writes(client, site, statements) -> None:
     path = f"/api/sites/{site.name}/comments"
     assert client.post(path, json={"url": PAGE, "body": "First", "name": "Ann"}).status_code == 201
     statements.clear()
 
     assert client.post(path, json={"url": PAGE, "body": "Then", "name": "Bo"}).status_code == 201
 
-    # The site with the thread and any ban on the poster, the comment's INSERT and the
-    # thread's recount (on PostgreSQL after locking its row: services/threads.touch_thread);
-    # the thread is not read again after its recount (the new comment already holds it).
-    assert len(statements) == 3 + thread_lock(), statements
+    # The site with the thread and any ban on the poster, then the comment's INSERT and the
+    # thread's count; the thread is not read again after (the new comment already holds it).
+    assert len(statements) == 1 + writes_of_a_visible_comment(), statements
     assert statements[0].lstrip().upper().startswith("SELECT SITE")
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_guest_post_commits_statement_by_statement_unless_it_writes_more(
+    client, site, app
+) -> None:
+    """A guest's post to a page with a thread writes one statement: it commits alone, with
+    no BEGIN and COMMIT round trips. A new page's thread and its first comment commit
+    together, and so does a post that also records its notification address."""
+    modes: list[tuple[str, bool]] = []
+
+    def note(connection, _cursor, statement, *_args) -> None:
+        autocommit = connection.connection.dbapi_connection.autocommit
+        modes.append((statement.split(None, 1)[0].upper(), autocommit))
+
+    path = f"/api/sites/{site.name}/comments"
+    db.session.remove()  # as a request starts: the test's app context shares its session
+    sa.event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        first = client.post(path, json={"url": PAGE, "body": "First", "name": "Ann"})
+        on_a_new_page = list(modes)
+        modes.clear()
+        assert (
+            client.post(path, json={"url": PAGE, "body": "Then", "name": "Bo"}).status_code == 201
+        )
+        on_its_page = list(modes)
+        modes.clear()
+        notify = {"url": PAGE, "body": "Tell me", "email": "cy@example.org", "notify": True}
+        assert client.post(path, json=notify).status_code == 201
+        with_an_address = list(modes)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", note)
+
+    assert first.status_code == 201
+    assert on_a_new_page[0] == ("SELECT", True)  # the site, before anything is written
+    written = on_a_new_page.index(("WITH", False)) + 1  # then the title job runs, inline
+    assert on_a_new_page[:written] == [
+        *[("SELECT", True)] * 2,  # the site, and the page's thread once more: before any write
+        ("INSERT", False),  # the thread, in a transaction from here on
+        ("SELECT", False),
+        ("WITH", False),  # the comment, and its count
+    ]
+    assert on_its_page == [("SELECT", True), ("WITH", True)]
+    assert {autocommit for _, autocommit in with_an_address} == {False}
 
 
 def test_a_reply_reads_its_parent_with_the_site_and_thread(
@@ -74,7 +118,8 @@ def test_a_reply_reads_its_parent_with_the_site_and_thread(
     reply = {"url": PAGE, "body": "Reply", "name": "Bo", "parent": first.json["id"]}
     assert client.post(path, json=reply).json["parent"] == first.json["id"]
 
-    assert len(statements) == 3 + thread_lock(), statements  # its notification job: recorded
+    # its notification job: recorded
+    assert len(statements) == 1 + writes_of_a_visible_comment(), statements
     assert Job.NOTIFY_REPLY in enqueued
 
 
