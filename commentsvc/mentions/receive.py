@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from limits import parse_many
 
-from commentsvc.clientip import ip_hash
+from commentsvc.clientip import network_hash
 from commentsvc.errors import Forbidden, TooManyRequests
 from commentsvc.extensions import db, limiter
 from commentsvc.job_names import Job, verify_mention_job_id
@@ -40,7 +40,7 @@ def _hit(setting: str, key: str, what: str) -> None:
 def check_client_rate() -> None:
     """One client's budget of mentions, which its other calls (``getPingbacks``) share."""
     if current_app.config["RATELIMIT_ENABLED"]:
-        _hit("RATELIMIT_MENTION_CLIENT", ip_hash(), "from this address")
+        _hit("RATELIMIT_MENTION_CLIENT", network_hash(), "from this address")
 
 
 def _check_claim_rates(claim: Claim) -> None:
@@ -60,7 +60,7 @@ def receive(site: Site, source: str, target: str, kind: MentionKind) -> Recorded
     claim = check_claim(site, source, target)
     _check_blocklist(site, claim)
     _check_claim_rates(claim)
-    recorded = record_mention(site, claim, kind, ip_hash())
+    recorded = record_mention(site, claim, kind, network_hash())
     mention_id = recorded.mention.id
     db.session.commit()
     enqueue(Job.VERIFY_MENTION, mention_id, job_id=verify_mention_job_id(mention_id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
-from commentsvc.clientip import ip_hash
+from commentsvc.clientip import network_hash
 from commentsvc.extensions import db
 from commentsvc.job_names import Job
 from commentsvc.jobs import enqueue
@@ -52,7 +52,7 @@ def edit(comment_id: int) -> Response:
 @bp.post("/comments/<int:comment_id>/reply")
 def reply(comment_id: int) -> Response:
     found = access.comment(comment_id)
-    answer = reply_as_site(access.operator(), found, request.form.get("body", ""), ip_hash())
+    answer = reply_as_site(access.operator(), found, request.form.get("body", ""), network_hash())
     db.session.commit()
     enqueue(Job.NOTIFY_REPLY, answer.id)
     flash(f"Replied as {found.thread.site.name}.")

@@ -24,9 +24,17 @@ class Banned(Forbidden):
 
 
 def ensure_not_banned(
-    site: Site, *, account: Account | None, email: str | None, ip_hash: str
+    site: Site,
+    *,
+    account: Account | None,
+    email: str | None,
+    ip_hash: str,
+    address_hash: str | None = None,
 ) -> None:
-    values = {"site_id": site.id, **ban_values(account=account, email=email, ip_hash=ip_hash)}
+    values = {
+        "site_id": site.id,
+        **ban_values(account=account, email=email, ip_hash=ip_hash, address_hash=address_hash),
+    }
     refuse_if_banned(db.session.scalar(_ban_query(account is not None, bool(email)), values))
 
 
@@ -53,10 +61,17 @@ def ban_in_force(
     return query.where(Ban.site_id == site_id).limit(1).scalar_subquery()
 
 
-def ban_values(*, account: Account | None, email: str | None, ip_hash: str) -> dict[str, object]:
-    """The bound values of :func:`ban_in_force` (and of the check above): who posts, and when."""
+def ban_values(
+    *, account: Account | None, email: str | None, ip_hash: str, address_hash: str | None = None
+) -> dict[str, object]:
+    """The bound values of :func:`ban_in_force` (and of the check above): who posts, and when.
+
+    ``ip_hash``: what the poster's comments store and the queue shows, their network's hash (an
+    IPv6 client's /64); ``address_hash``: their address alone, which bans set before comments
+    stored networks name."""
     return {
         "ban_ip_hash": ip_hash,
+        "ban_address_hash": address_hash or ip_hash,
         "ban_account_id": account.id if account is not None else None,
         "ban_email": email.lower() if email else None,
         "ban_now": utcnow(),
@@ -64,7 +79,7 @@ def ban_values(*, account: Account | None, email: str | None, ip_hash: str) -> d
 
 
 def _in_force(by_account: bool, by_email: bool) -> list[sa.ColumnElement[bool]]:
-    conditions = [Ban.ip_hash == sa.bindparam("ban_ip_hash")]
+    conditions = [Ban.ip_hash.in_([sa.bindparam("ban_ip_hash"), sa.bindparam("ban_address_hash")])]
     if by_account:
         conditions.append(Ban.account_id == sa.bindparam("ban_account_id"))
     if by_email:

@@ -117,7 +117,12 @@ def post_target(site_name: str, draft: CommentDraft, account: Account | None) ->
         "site_name": site_name,
         "page_identity": page_identity(draft.url),
         "parent_id": draft.parent_id,
-        **ban_values(account=account, email=draft.author_email, ip_hash=draft.ip_hash),
+        **ban_values(
+            account=account,
+            email=draft.author_email,
+            ip_hash=draft.ip_hash,
+            address_hash=draft.address_hash,
+        ),
     }
     query = _target_query(with_parent, account is not None, bool(draft.author_email))
     row = db.session.execute(query, values).one_or_none()
@@ -329,6 +334,7 @@ def _edit_draft(comment: Comment, body_markdown: str, html: str, sender: Sender)
         client_address=sender.client_address,
         user_agent=sender.user_agent,
         referrer=sender.referrer,
+        address_hash=sender.address_hash,
     )
 
 

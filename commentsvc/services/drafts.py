@@ -16,11 +16,12 @@ class CommentDraft:
     author_email: str | None
     author_website: str | None
     is_notify: bool
-    ip_hash: str
+    ip_hash: str  # the client's network, hashed (clientip.network_hash): stored, banned
     honeypot: str = ""
     elapsed_ms: int | None = None
     # For a spam check while the request waits; never stored (only ``ip_hash`` is).
     client_address: str = ""
+    address_hash: str | None = None  # the address alone, hashed: what older bans name
     user_agent: str = ""
     referrer: str = ""
     # A guest's browser: the keyed hash of its voter token, stored so it cannot vote for this.
@@ -33,5 +34,6 @@ class Sender:
 
     ip_hash: str
     client_address: str = ""
+    address_hash: str | None = None
     user_agent: str = ""
     referrer: str = ""

@@ -115,7 +115,13 @@ def assess(
     ``is_ban_checked``: the caller has, in the query that read the site).
     """
     if not is_ban_checked:
-        ensure_not_banned(site, account=account, email=draft.author_email, ip_hash=draft.ip_hash)
+        ensure_not_banned(
+            site,
+            account=account,
+            email=draft.author_email,
+            ip_hash=draft.ip_hash,
+            address_hash=draft.address_hash,
+        )
     if draft.honeypot:
         return Assessment(CommentStatus.SPAM, "honeypot field filled")
     word = _blocklisted(site, draft)

@@ -61,8 +61,8 @@ class Voter:
     # The keyed hash of the browser's voter token: a guest's always, a signed-in reader's
     # when the browser sent one (it then cannot vote for what it posted as a guest).
     voter_hash: str | None
-    ip_hash: str  # the address, hashed as comments store it: the own-comment check
-    network_hash: str  # the address as one client (an IPv6 client's /64): one guest's vote
+    ip_hash: str  # the address alone, hashed, as comments stored it before networks
+    network_hash: str  # the address as one client (an IPv6 client's /64): what comments store
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def _refuse_own(comment: Comment, voter: Voter) -> None:
     it: a signed-in reader is refused for a comment they posted as a guest too."""
     is_own = (
         (voter.account is not None and comment.account_id == voter.account.id)
-        or comment.ip_hash == voter.ip_hash
+        or comment.ip_hash in (voter.ip_hash, voter.network_hash)
         or (comment.voter_hash is not None and comment.voter_hash == voter.voter_hash)
     )
     if is_own:

@@ -68,3 +68,15 @@ def test_get_pingbacks_shares_the_clients_budget(app, site, serve):
         serve(app).url, lambda proxy, _: proxy.pingback.extensions.getPingbacks(TARGET)
     )
     assert codes == [0x0020] * 5 + [0x0031]
+
+
+def test_one_ipv6_client_is_its_64_whichever_address_it_sends_from(client, site):
+    statuses = [
+        client.post(
+            "/webmention/blog",
+            data={"source": f"http://s{n}.example/p", "target": "https://elsewhere.example/"},
+            environ_base={"REMOTE_ADDR": f"2001:db8:9:9::{n + 1:x}"},
+        ).status_code
+        for n in range(6)
+    ]
+    assert statuses == [400] * 5 + [429]  # even bad requests count against the client

@@ -85,3 +85,16 @@ def test_account_cannot_vote_for_what_its_browser_posted_as_a_guest(
     elsewhere.voter = author.voter  # the browser that posted it, signed in since
     assert elsewhere.vote(comment_id, 1).json["code"] == "own-comment"
     assert score_of(comment_id) == 0
+
+
+def test_a_guest_cannot_vote_for_their_comment_from_another_address_of_its_64(
+    browser_at,
+) -> None:
+    """Comments store their poster's network: the own-comment check holds across the /64."""
+    posting = browser_at("2001:db8:7:8::1")
+    comment_id = posting.post("Mine").json["id"]
+
+    response = browser_at("2001:db8:7:8::2").vote(comment_id, 1)  # a new voter token too
+
+    assert response.status_code == 403 and response.json["code"] == "own-comment"
+    assert browser_at("2001:db8:7:9::1").vote(comment_id, 1).json["score"] == 1
