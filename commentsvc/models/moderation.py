@@ -32,6 +32,8 @@ class Ban(db.Model):
 
 class AuditEntry(db.Model):
     __tablename__ = "audit_entry"
+    # What was done to one item: erasing a comment strips its text from these entries.
+    __table_args__ = (sa.Index("ix_audit_entry_target", "target_id", "target_kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id", ondelete="CASCADE"), index=True)
