@@ -16,8 +16,9 @@ instead of against a figure from another machine, and shows what the stack itsel
   install isso==0.14.0 gunicorn``); without ``--isso-python`` the bench leaves it out;
 - **the posting floors** (bench/posting_floor_app.py) on the same database as the service:
   bare Flask answering the JSON; storing it with one INSERT in a transaction; storing it with
-  one INSERT in autocommit; running the service's own statements for a post (read, insert,
-  recount) and nothing else.
+  one INSERT in autocommit; running the service's own statements for a guest's post (the
+  read, then the insert with the thread's count: one statement on PostgreSQL, two on SQLite)
+  and nothing else.
 
 Every figure is ``wrk -t1 -c1 --latency`` with a Lua script, ``Connection: close``, the same
 comment bodies for all; the apps take turns within each run. Timings are printed, never
