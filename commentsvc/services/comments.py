@@ -162,7 +162,12 @@ def post_comment(
     """
     if account is None and not site.is_guest_allowed:
         raise Unauthorized("Sign in to comment on this site.")
-    thread = get_or_create_thread(site, draft.url, found=target.thread if target else None)
+    thread = get_or_create_thread(
+        site,
+        draft.url,
+        found=target.thread if target else None,
+        is_looked_up=target is not None,
+    )
     db.session.flush()
     parent = _parent_in(thread, draft.parent_id, site, target.parent if target else None)
     if target is not None and target.ban_id is not None:

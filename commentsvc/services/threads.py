@@ -54,16 +54,19 @@ def _by_identity(site: Site, identity: str) -> Thread | None:
     )
 
 
-def get_or_create_thread(site: Site, url: str, *, found: Thread | None = None) -> Thread:
+def get_or_create_thread(
+    site: Site, url: str, *, found: Thread | None = None, is_looked_up: bool = False
+) -> Thread:
     """The thread of a page of ``site``, created on first use (tolerates a concurrent creator).
 
-    ``found``: the page's thread as the caller has read it already (with the site).
+    ``found``: the page's thread as the caller has read it already (with the site);
+    ``is_looked_up``: the caller has read it, and ``found`` is all there was.
     It starts without a title: ``Job.FETCH_THREAD_TITLE`` reads the page's own once committed
     (and follows the page's ``<link rel=canonical>``).
     """
     key = page_key(site, url)
     identity = page_identity(key)
-    thread = found or _by_identity(site, identity)
+    thread = found if found is not None or is_looked_up else _by_identity(site, identity)
     if thread is not None:
         return thread
     # INSERT ... ON CONFLICT DO NOTHING, not a savepoint: pysqlite begins no transaction

@@ -99,7 +99,7 @@ def test_a_guest_post_commits_statement_by_statement_unless_it_writes_more(
     assert on_a_new_page[0] == ("SELECT", True)  # the site, before anything is written
     written = on_a_new_page.index(("WITH", False)) + 1  # then the title job runs, inline
     assert on_a_new_page[:written] == [
-        *[("SELECT", True)] * 2,  # the site, and the page's thread once more: before any write
+        ("SELECT", True),  # the site (its page has no thread yet), before anything is written
         ("INSERT", False),  # the thread, in a transaction from here on
         ("SELECT", False),
         ("WITH", False),  # the comment, and its count
